@@ -1,0 +1,89 @@
+/** Credentials and capabilities: ns_capable (cap_capable), ptrace_may_access, setresuid, capset. */
+import type { Cap, Cred, Task, World } from './types.js';
+
+/**
+ * cap_capable(cred, target_ns, cap): walk up from the target user namespace. In the cred's own namespace the
+ * effective set decides; the owner (euid) of a child namespace of the cred's namespace has every capability in it;
+ * a capability in an ancestor covers every descendant.
+ */
+export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): boolean {
+  let ns = target;
+  const credLevel = world.namespaces[cred.userns]?.level ?? 0;
+  for (;;) {
+    if (ns === cred.userns) return cred.caps.includes(cap);
+    const u = world.namespaces[ns];
+    if (!u || (u.level ?? 0) <= credLevel) return false;
+    if (u.parent === cred.userns && u.ownerUid === cred.euid) return true;
+    if (u.parent == null) return false;
+    ns = u.parent;
+  }
+}
+
+/**
+ * __ptrace_may_access(task, PTRACE_MODE_READ_*): same thread group; or the caller's uid equals the target's
+ * uid, euid and suid and the target is dumpable; or CAP_SYS_PTRACE over the target's user namespace.
+ * (gids and LSMs are not modelled; Yama only restricts attach, not read.)
+ */
+export function ptraceMayAccess(world: World, caller: Task, target: Task): boolean {
+  if (caller.tgid === target.tgid) return true;
+  const c = caller.cred;
+  const t = target.cred;
+  const sameUser = c.uid === t.euid && c.uid === t.suid && c.uid === t.uid;
+  if (!sameUser && !nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE')) return false;
+  if (!t.dumpable && !nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE')) return false;
+  return true;
+}
+
+/** Whether a uid is mapped in a user namespace (a fresh one maps nothing until uid_map is written). */
+export function uidMapped(world: World, userns: number): boolean {
+  return world.namespaces[userns]?.uidMapped ?? true;
+}
+
+/**
+ * setresuid(ruid, euid, suid), -1 keeps a value. Unprivileged callers may only use their current r/e/s uids;
+ * CAP_SETUID in the caller's user namespace allows any mapped uid. Capabilities follow
+ * cap_emulate_setxuid: leaving uid 0 in all three clears permitted and effective; euid 0 → non-zero clears effective;
+ * euid non-zero → 0 restores effective from permitted.
+ */
+export function setresuid(world: World, t: Task, r: number, e: number, s: number): 'ok' | 'EPERM' | 'EINVAL' {
+  const c = t.cred;
+  const want = [r, e, s];
+  if (want.some((v) => v !== -1 && (v < 0 || v > 0xfffffffe))) return 'EINVAL';
+  if (want.some((v) => v !== -1) && !uidMapped(world, c.userns)) return 'EINVAL';
+  const privileged = nsCapable(world, c, c.userns, 'CAP_SETUID');
+  if (!privileged) {
+    const mine = [c.uid, c.euid, c.suid];
+    if (want.some((v) => v !== -1 && !mine.includes(v))) return 'EPERM';
+  }
+  const old = { ...c };
+  if (r !== -1) c.uid = r;
+  if (e !== -1) c.euid = e;
+  if (s !== -1) c.suid = s;
+  const wasRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
+  if (wasRoot && c.uid !== 0 && c.euid !== 0 && c.suid !== 0) {
+    c.permitted = [];
+    c.caps = [];
+  }
+  if (old.euid === 0 && c.euid !== 0) c.caps = [];
+  if (old.euid !== 0 && c.euid === 0) c.caps = [...c.permitted];
+  // commit_creds: a changed euid makes the mm non-dumpable (suid_dumpable = 0), for every thread sharing it.
+  if (old.euid !== c.euid) setDumpable(world, t, false);
+  return 'ok';
+}
+
+/** capset: the new effective set must be within the permitted set; the permitted set may only shrink. */
+export function capset(t: Task, caps: Cap[]): 'ok' | 'EPERM' {
+  const c = t.cred;
+  if (caps.some((cap) => !c.permitted.includes(cap))) return 'EPERM';
+  c.caps = [...caps].sort();
+  c.permitted = [...caps].sort();
+  return 'ok';
+}
+
+/** The dumpable flag lives in the mm: every task sharing it sees the change. */
+export function setDumpable(world: World, t: Task, dumpable: boolean): void {
+  for (const k in world.tasks) {
+    const o = world.tasks[k];
+    if (o.tid === t.tid || (t.mm !== null && o.mm === t.mm)) o.cred.dumpable = dumpable;
+  }
+}

@@ -1,0 +1,85 @@
+/** fs/exec.c begin_new_exec: de_thread, a new mm (vfork parent released), unshare_files + close-on-exec, exec_task_namespaces. */
+import { fail, ok, type Outcome } from './ops.js';
+import type { World } from './types.js';
+import { nsproxyOfTask, timensOnFork } from './nsproxy.js';
+import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
+import { dupFdTable } from './fork.js';
+import { closeFd, putFdTable } from './files.js';
+import { ModelError, newId, profileOf, task } from './world.js';
+import type { Errno } from './ops.js';
+
+export function sysExecve(world: World, tid: number, path: string, fsError?: Errno): Outcome {
+  let t = task(world, tid);
+  if (t.state !== 'running') throw new ModelError(`task ${tid} is a zombie and cannot exec`);
+  if (fsError) return fail(fsError, `execve ${path}: ${fsError} from the filesystem`);
+
+  // de_thread: every other thread dies (released at once); a non-leader takes over the leader's pid.
+  for (const k of Object.keys(world.tasks)) {
+    const o = world.tasks[Number(k)];
+    if (o.tgid === t.tgid && o.tid !== t.tid) releaseThread(world, o.tid);
+  }
+  if (t.tid !== t.tgid) {
+    const tgid = t.tgid;
+    delete world.tasks[t.tid];
+    t.tid = tgid;
+    world.tasks[tgid] = t;
+    t = world.tasks[tgid];
+  }
+
+  // exec_mmap: a new mm; mm_release wakes a vfork parent.
+  if (t.mm !== null) world.mms[t.mm].users--;
+  if (t.mm !== null && world.mms[t.mm].users === 0) delete world.mms[t.mm];
+  const mm = newId(world, 'mm');
+  world.mms[mm] = { id: mm, users: 1 };
+  t.mm = mm;
+  t.vforkDoneFor = null;
+
+  // unshare_files, then close the close-on-exec fds.
+  if (t.files !== null) {
+    const table = world.fdtables[t.files];
+    if (table.count > 1) {
+      const copy = dupFdTable(world, t.files);
+      putFdTable(world, t.files);
+      t.files = copy;
+    }
+    const fds = world.fdtables[t.files].fds;
+    for (const fd of Object.keys(fds).map(Number)) if (fds[fd].cloexec) closeFd(world, t, fd);
+  }
+  t.cred.dumpable = true;
+
+  // exec_task_namespaces (6.2+): T := C, freezing C.
+  if (profileOf(world).execSwitchesTimens) {
+    const nsp = nsproxyOfTask(world, t);
+    if (nsp.time !== nsp.time_for_children) {
+      const copy = copyNsproxy(world, nsp);
+      timensOnFork(world, copy);
+      switchTaskNamespaces(world, t.tid, copy.id);
+    }
+  }
+  return ok(0);
+}
+
+/** A thread that dies without becoming a zombie (de_thread, or a non-leader's exit): everything released. */
+export function releaseThread(world: World, tid: number): void {
+  const o = world.tasks[tid];
+  exitResources(world, tid);
+  putNs(world, o.cred.userns);
+  putNs(world, o.pidns);
+  delete world.tasks[tid];
+}
+
+/** do_exit's releases: the mm (waking a vfork parent), the fd table, the nsproxy (exit_task_namespaces). */
+export function exitResources(world: World, tid: number): void {
+  const t = world.tasks[tid];
+  if (t.mm !== null) {
+    world.mms[t.mm].users--;
+    if (world.mms[t.mm].users === 0) delete world.mms[t.mm];
+    t.mm = null;
+  }
+  t.vforkDoneFor = null;
+  if (t.files !== null) {
+    putFdTable(world, t.files);
+    t.files = null;
+  }
+  if (t.nsproxy !== null) switchTaskNamespaces(world, tid, null);
+}

@@ -1,0 +1,75 @@
+/** kernel/exit.c: exit, exit_group (and death by a signal), zombies, reaping by wait, reparenting orphans. */
+import { fail, ok, type Outcome } from './ops.js';
+import type { Task, World } from './types.js';
+import { exitResources, releaseThread } from './exec.js';
+import { putNs } from './refs.js';
+import { ModelError, task } from './world.js';
+
+/** do_exit for one thread. A non-leader is released at once; a leader stays a zombie until reaped. */
+function doExit(world: World, t: Task, code: number): void {
+  exitResources(world, t.tid);
+  t.exitCode = code;
+  if (t.tid !== t.tgid) {
+    releaseThread(world, t.tid);
+  } else {
+    t.state = 'zombie';
+  }
+  const leader = world.tasks[t.tgid];
+  const groupDone = !Object.values(world.tasks).some((o) => o.tgid === t.tgid && o.state === 'running');
+  if (leader && groupDone) {
+    reparentChildren(world, t.tgid);
+    // No parent in the model (or a thread-less exit_signal -1) means an outside reaper: reap at once.
+    if (leader.ppid === world.reaper || !world.tasks[leader.ppid]) reap(world, leader.tid);
+  }
+}
+
+/** forget_original_parent: children go to the reaper; zombies among them are reaped at once by it. */
+function reparentChildren(world: World, tgid: number): void {
+  for (const k of Object.keys(world.tasks)) {
+    const c = world.tasks[Number(k)];
+    if (!c || c.ppid !== tgid || c.tgid === tgid) continue;
+    c.ppid = world.reaper;
+    if (c.state === 'zombie' && c.tid === c.tgid) reap(world, c.tid);
+  }
+}
+
+/** release_task: the zombie's pid, credentials and struct pid go. */
+function reap(world: World, tid: number): void {
+  const t = world.tasks[tid];
+  putNs(world, t.cred.userns);
+  putNs(world, t.pidns);
+  delete world.tasks[tid];
+}
+
+export function sysExit(world: World, tid: number, code: number): Outcome {
+  const t = task(world, tid);
+  if (t.state !== 'running') throw new ModelError(`task ${tid} has already exited`);
+  doExit(world, t, code);
+  return ok(0);
+}
+
+export function sysExitGroup(world: World, tid: number, code: number): Outcome {
+  const t = task(world, tid);
+  if (t.state !== 'running') throw new ModelError(`task ${tid} has already exited`);
+  const others = Object.values(world.tasks).filter((o) => o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running');
+  // Other threads die first (zap_other_threads), the leader last so the group ends as one zombie.
+  for (const o of others.sort((a, b) => (a.tid === a.tgid ? 1 : b.tid === b.tgid ? -1 : a.tid - b.tid))) {
+    if (world.tasks[o.tid]) doExit(world, world.tasks[o.tid], code);
+  }
+  if (world.tasks[t.tid]) doExit(world, world.tasks[t.tid], code);
+  return ok(0);
+}
+
+/** wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. */
+export function sysWait(world: World, tid: number, target: number): Outcome {
+  const t = task(world, tid);
+  const children = Object.values(world.tasks).filter(
+    (c) => c.ppid === t.tgid && c.tid === c.tgid && (target === -1 || c.tgid === target),
+  );
+  if (children.length === 0) return fail('ECHILD', `wait: no child ${target === -1 ? '' : target + ' '}of ${t.tgid} (ECHILD)`);
+  const zombie = children.find((c) => c.state === 'zombie' && Object.values(world.tasks).every((o) => o.tgid !== c.tgid || o.state === 'zombie'));
+  if (!zombie) return fail('EAGAIN', `wait: no child of ${t.tgid} has exited yet (would block)`);
+  const pid = zombie.tid;
+  reap(world, pid);
+  return ok(pid);
+}

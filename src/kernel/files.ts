@@ -1,0 +1,329 @@
+/**
+ * fs/proc and the fd table: open/close/dup of /proc/PID/ns/* (nsfs), /proc/PID/timens_offsets, /proc/uptime,
+ * /proc/stat, /proc/sys/user/max_time_namespaces; read/write/pwrite/lseek on them; readlink of ns links;
+ * pidfd_open.
+ */
+import { fail, ok, type Outcome, type SyscallOp } from './ops.js';
+import { NS_LINKS, type NsproxySlot, type OpenFile, type Task, type World } from './types.js';
+import { nsCapable, ptraceMayAccess } from './cred.js';
+import { getNs, putNs } from './refs.js';
+import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
+import { ModelError, newId, profileOf, task } from './world.js';
+import { add, sub } from './timespec.js';
+
+type NewFile = OpenFile extends infer F ? (F extends OpenFile ? Omit<F, 'id' | 'count'> : never) : never;
+
+export function newFile(world: World, f: NewFile): OpenFile {
+  const id = newId(world, 'file');
+  const file = { ...f, id, count: 1 } as OpenFile;
+  world.files[id] = file;
+  return file;
+}
+
+/** fd_install at the lowest free fd, or at the number the kernel returned (binding). */
+export function installFd(world: World, t: Task, file: OpenFile, cloexec: boolean, wanted?: number): number {
+  if (t.files === null) throw new ModelError(`task ${t.tid} has no fd table`);
+  const table = world.fdtables[t.files];
+  let fd = wanted;
+  if (fd === undefined) {
+    fd = 0;
+    while (table.fds[fd]) fd++;
+  } else if (table.fds[fd]) {
+    // The kernel gave a number the model thinks is taken: the model missed a close; drop the stale entry.
+    releaseFile(world, table.fds[fd].file);
+  }
+  table.fds[fd] = { file: file.id, cloexec };
+  return fd;
+}
+
+/** fput: the last reference to an open file releases what it holds. */
+export function releaseFile(world: World, id: number): void {
+  const f = world.files[id];
+  f.count--;
+  if (f.count > 0) return;
+  delete world.files[id];
+  if (f.kind === 'nsfs') putNs(world, f.ns);
+  if (f.kind === 'timens_offsets') putNs(world, f.cred.userns);
+}
+
+export function fileAt(world: World, t: Task, fd: number): OpenFile | null {
+  if (t.files === null) return null;
+  const e = world.fdtables[t.files].fds[fd];
+  return e ? world.files[e.file] : null;
+}
+
+/** close_fd. */
+export function closeFd(world: World, t: Task, fd: number): Outcome {
+  if (t.files === null) return fail('EBADF', 'close: no fd table (EBADF)');
+  const table = world.fdtables[t.files];
+  const e = table.fds[fd];
+  if (!e) return fail('EBADF', `close: fd ${fd} is not open (EBADF)`);
+  delete table.fds[fd];
+  releaseFile(world, e.file);
+  return ok(0);
+}
+
+/** Put a whole fd table (exit, or exec unsharing it): at zero every open file is released. */
+export function putFdTable(world: World, id: number): void {
+  const table = world.fdtables[id];
+  table.count--;
+  if (table.count > 0) return;
+  delete world.fdtables[id];
+  for (const k in table.fds) releaseFile(world, table.fds[k].file);
+}
+
+type ProcPath =
+  | { kind: 'ns'; tid: number; link: string }
+  | { kind: 'timens_offsets'; tid: number }
+  | { kind: 'uptime' }
+  | { kind: 'stat' }
+  | { kind: 'max_time_namespaces' }
+  | { kind: 'noent'; why: string }
+  | { kind: 'other' };
+
+/** Resolve a path: /proc/self → the caller's tgid, /proc/thread-self → its tid, /proc/N/task/M → M. */
+export function resolveProcPath(world: World, caller: Task, path: string): ProcPath {
+  if (path === '/proc/uptime') return { kind: 'uptime' };
+  if (path === '/proc/stat') return { kind: 'stat' };
+  if (path === '/proc/sys/user/max_time_namespaces')
+    return profileOf(world).maxTimeNamespacesSysctl ? { kind: 'max_time_namespaces' } : { kind: 'noent', why: 'no such sysctl before 5.7' };
+  const m = /^\/proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?\/(.+)$/.exec(path);
+  if (!m) return { kind: 'other' };
+  let tid = m[1] === 'self' ? caller.tgid : m[1] === 'thread-self' ? caller.tid : Number(m[1]);
+  const perThread = m[1] === 'thread-self' || m[2] !== undefined;
+  if (!world.tasks[tid]) return { kind: 'noent', why: `no process ${tid}` };
+  if (m[2] !== undefined) {
+    const sub = Number(m[2]);
+    if (!world.tasks[sub] || world.tasks[sub].tgid !== world.tasks[tid].tgid) return { kind: 'noent', why: `no thread ${sub} in ${tid}` };
+    tid = sub;
+  }
+  const rest = m[3];
+  const ns = /^ns\/([a-z_]+)$/.exec(rest);
+  if (ns) {
+    if (!(ns[1] in NS_LINKS)) return { kind: 'noent', why: `no ns link ${ns[1]}` };
+    return { kind: 'ns', tid, link: ns[1] };
+  }
+  if (rest === 'timens_offsets') {
+    if (perThread) return { kind: 'noent', why: 'timens_offsets exists only in /proc/<pid>, not per thread' };
+    return { kind: 'timens_offsets', tid };
+  }
+  return { kind: 'other' };
+}
+
+/** ns_get_path via the task: the namespace a /proc/PID/ns/<link> shows, or null (ENOENT) when the task has none. */
+export function nsOfLink(world: World, t: Task, link: string): number | null {
+  if (link === 'user') return t.cred.userns;
+  if (link === 'pid') return t.pidns;
+  if (t.nsproxy === null) return null;
+  return world.nsproxies[t.nsproxy][link as NsproxySlot];
+}
+
+/** The owner uid of /proc/PID files (task_dump_owner): the task's euid when dumpable, else root. */
+function procOwner(t: Task): number {
+  return t.cred.dumpable ? t.cred.euid : 0;
+}
+
+export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>): Outcome {
+  const t = task(world, op.tid);
+  const p = resolveProcPath(world, t, op.path);
+  const cloexec = op.cloexec ?? false;
+  switch (p.kind) {
+    case 'noent':
+      return fail('ENOENT', `open ${op.path}: ${p.why} (ENOENT)`);
+    case 'ns': {
+      const target = world.tasks[p.tid];
+      if (!ptraceMayAccess(world, t, target))
+        return fail('EACCES', `open ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
+      const inum = nsOfLink(world, target, p.link);
+      if (inum === null) return fail('ENOENT', `open ${op.path}: task ${p.tid} has exited (no nsproxy) (ENOENT)`);
+      if (op.mode !== 'r' && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
+        return fail('EACCES', `open ${op.path} for writing: nsfs files are read-only (EACCES)`);
+      getNs(world, inum);
+      const file = newFile(world, { kind: 'nsfs', ns: inum, nsType: world.namespaces[inum].type, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+    case 'timens_offsets': {
+      const target = world.tasks[p.tid];
+      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
+        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644 (EACCES)`);
+      getNs(world, t.cred.userns);
+      const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+    case 'uptime':
+    case 'stat': {
+      if (op.mode !== 'r' && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
+        return fail('EACCES', `open ${op.path} for writing: mode 0444 (EACCES)`);
+      const file = newFile(world, { kind: 'proc_text', path: op.path as '/proc/uptime' | '/proc/stat', pos: 0, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+    case 'max_time_namespaces': {
+      if (op.mode !== 'r') {
+        const writable =
+          nsCapable(world, t.cred, t.cred.userns, 'CAP_SYS_RESOURCE') &&
+          (t.cred.euid === 0 || nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'));
+        if (!writable) return fail('EACCES', `open ${op.path} for writing: needs CAP_SYS_RESOURCE in the user namespace (EACCES)`);
+      }
+      const file = newFile(world, { kind: 'sysctl', name: 'user.max_time_namespaces', userns: t.cred.userns, pos: 0, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+    case 'other': {
+      const file = newFile(world, { kind: 'other', path: op.path, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+  }
+}
+
+export function sysDup(world: World, op: Extract<SyscallOp, { call: 'dup' }>): Outcome {
+  const t = task(world, op.tid);
+  const f = fileAt(world, t, op.fd);
+  if (!f) return fail('EBADF', `dup: fd ${op.fd} is not open (EBADF)`);
+  f.count++;
+  return ok(installFd(world, t, f, op.cloexec ?? false, op.newfd));
+}
+
+export function sysReadlink(world: World, op: Extract<SyscallOp, { call: 'readlink' }>): Outcome {
+  const t = task(world, op.tid);
+  if (op.path === '/proc/self') return ok(String(t.tgid).length, { text: String(t.tgid) });
+  if (op.path === '/proc/thread-self') {
+    const s = `${t.tgid}/task/${t.tid}`;
+    return ok(s.length, { text: s });
+  }
+  const p = resolveProcPath(world, t, op.path);
+  if (p.kind === 'noent') return fail('ENOENT', `readlink ${op.path}: ${p.why} (ENOENT)`);
+  if (p.kind !== 'ns') throw new ModelError(`readlink ${op.path}: the model only knows /proc/PID/ns/* links`);
+  const target = world.tasks[p.tid];
+  if (!ptraceMayAccess(world, t, target)) return fail('EACCES', `readlink ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
+  const inum = nsOfLink(world, target, p.link);
+  if (inum === null) return fail('ENOENT', `readlink ${op.path}: task ${p.tid} has exited (ENOENT)`);
+  const text = `${world.namespaces[inum].type}:[${inum}]`;
+  return ok(text.length, { text });
+}
+
+const PIDFD_NONBLOCK = 0o4000;
+const PIDFD_THREAD = 0o200;
+
+export function sysPidfdOpen(world: World, op: Extract<SyscallOp, { call: 'pidfd_open' }>): Outcome {
+  const t = task(world, op.tid);
+  const allowed = PIDFD_NONBLOCK | (profileOf(world).pidfdThread ? PIDFD_THREAD : 0);
+  if (op.flags & ~allowed) return fail('EINVAL', `pidfd_open: unknown flags 0x${op.flags.toString(16)} (EINVAL)`);
+  if (op.pid <= 0) return fail('EINVAL', `pidfd_open: pid ${op.pid} (EINVAL)`);
+  const target = world.tasks[op.pid];
+  if (!target) return fail('ESRCH', `pidfd_open: no process ${op.pid} (ESRCH)`);
+  if (target.tgid !== target.tid && !(op.flags & PIDFD_THREAD))
+    return fail('EINVAL', `pidfd_open: ${op.pid} is not a thread-group leader (EINVAL)`);
+  const file = newFile(world, { kind: 'pidfd', pid: op.pid, mode: 'rw' });
+  return ok(installFd(world, t, file, true, op.fd));
+}
+
+/** /proc/uptime: "%lu.%02lu %lu.%02lu\n", boottime + the reader's boottime offset, then idle (unknown to the model). */
+export function uptimeText(world: World, t: Task): { text: string; value: { sec: number; nsec: number } } {
+  const off = t.nsproxy !== null ? world.namespaces[world.nsproxies[t.nsproxy].time].offsets!.boottime : { sec: 0, nsec: 0 };
+  const up = add(world.host.boottime, off);
+  return { text: `${up.sec}.${String(Math.floor(up.nsec / 1e7)).padStart(2, '0')} 0.00\n`, value: up };
+}
+
+/** /proc/stat btime: getboottime64 (realtime − boottime) minus the reader's boottime offset (5.11+), in whole seconds. */
+export function btime(world: World, t: Task): number {
+  const boot = sub(world.host.realtime, world.host.boottime);
+  if (!profileOf(world).procStatVirtualized || t.nsproxy === null) return boot.sec;
+  const off = world.namespaces[world.nsproxies[t.nsproxy].time].offsets!.boottime;
+  return sub(boot, off).sec;
+}
+
+export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>): Outcome {
+  const t = task(world, op.tid);
+  const f = fileAt(world, t, op.fd);
+  if (!f) return fail('EBADF', `read: fd ${op.fd} is not open (EBADF)`);
+  if (f.mode === 'w') return fail('EBADF', `read: fd ${op.fd} is open write-only (EBADF)`);
+  switch (f.kind) {
+    case 'nsfs':
+    case 'pidfd':
+      return fail('EINVAL', `read: ${f.kind} files cannot be read (EINVAL)`);
+    case 'timens_offsets': {
+      const target = world.tasks[f.pid];
+      if (!target) return fail('ESRCH', `read timens_offsets: process ${f.pid} is gone (ESRCH)`);
+      const content = target.nsproxy === null ? '' : showOffsets(world.namespaces[world.nsproxies[target.nsproxy].time_for_children].offsets!);
+      const text = content.slice(f.pos, f.pos + op.count);
+      f.pos += text.length;
+      return ok(text.length, { text });
+    }
+    case 'proc_text': {
+      if (f.path === '/proc/uptime') {
+        const { text: content, value } = uptimeText(world, t);
+        const text = content.slice(f.pos, f.pos + op.count);
+        f.pos += text.length;
+        return ok(text.length, { text, ts: f.pos === text.length ? value : undefined, inexact: ['ret', 'text'] });
+      }
+      const content = `btime ${btime(world, t)}\n`;
+      const first = f.pos === 0;
+      f.pos += content.length;
+      return ok(content.length, { text: content, ts: first ? { sec: btime(world, t), nsec: 0 } : undefined, inexact: ['ret', 'text'] });
+    }
+    case 'sysctl': {
+      const content = `${world.namespaces[f.userns]?.maxTimeNamespaces ?? 0}\n`;
+      const text = content.slice(f.pos, f.pos + op.count);
+      f.pos += text.length;
+      return ok(text.length, { text });
+    }
+    case 'other':
+      return ok(0, { inexact: ['ret', 'text'] });
+  }
+}
+
+export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 'pwrite' }>): Outcome {
+  const t = task(world, op.tid);
+  const f = fileAt(world, t, op.fd);
+  if (!f) return fail('EBADF', `${op.call}: fd ${op.fd} is not open (EBADF)`);
+  if (f.mode === 'r') return fail('EBADF', `${op.call}: fd ${op.fd} is open read-only (EBADF)`);
+  const count = op.data.length;
+  switch (f.kind) {
+    case 'nsfs':
+    case 'pidfd':
+      return fail('EINVAL', `${op.call}: ${f.kind} files cannot be written (EINVAL)`);
+    case 'proc_text':
+      return fail('EINVAL', `${op.call}: ${f.path} has no write operation (EINVAL)`);
+    case 'timens_offsets': {
+      if (op.call === 'pwrite') return fail('ESPIPE', 'pwrite: seq_file clears FMODE_PWRITE (ESPIPE)');
+      if (f.pos !== 0) return fail('EINVAL', `write timens_offsets: file position ${f.pos} is not 0 (EINVAL)`);
+      if (count >= 4096) return fail('EINVAL', `write timens_offsets: ${count} bytes is not below a page (EINVAL)`);
+      const parsed = parseOffsetsWrite(op.data, profileOf(world).offsetsSymbolicClocks);
+      if (!parsed.ok) return fail('EINVAL', parsed.rule);
+      const target = world.tasks[f.pid];
+      if (!target) return fail('ESRCH', `write timens_offsets: process ${f.pid} is gone (ESRCH)`);
+      if (target.nsproxy === null) return fail('ESRCH', `write timens_offsets: process ${f.pid} has exited (ESRCH)`);
+      const c = world.nsproxies[target.nsproxy].time_for_children;
+      const capable = nsCapable(world, f.cred, world.namespaces[c].owner!, 'CAP_SYS_TIME');
+      const r = setOffsets(world, c, capable, parsed.offsets);
+      if (!r.ok) return fail(r.errno, r.rule);
+      return ok(parsed.count);
+    }
+    case 'sysctl': {
+      if (op.call === 'pwrite' && op.offset !== 0) return ok(0);
+      const m = /^[ \t\n]*(-?\d+)[ \t\n]*$/.exec(op.data.replace(/\0[^]*$/, ''));
+      if (!m) return fail('EINVAL', `write max_time_namespaces: "${op.data}" is not an integer (EINVAL)`);
+      const v = Number(m[1]);
+      if (v < 0 || v > 2147483647) return fail('EINVAL', `write max_time_namespaces: ${v} is outside [0, INT_MAX] (EINVAL)`);
+      world.namespaces[f.userns].maxTimeNamespaces = v;
+      f.pos += count;
+      return ok(count);
+    }
+    case 'other':
+      return ok(count, { inexact: ['ret'] });
+  }
+}
+
+export function sysLseek(world: World, op: Extract<SyscallOp, { call: 'lseek' }>): Outcome {
+  const t = task(world, op.tid);
+  const f = fileAt(world, t, op.fd);
+  if (!f) return fail('EBADF', `lseek: fd ${op.fd} is not open (EBADF)`);
+  if (f.kind === 'pidfd') return fail('ESPIPE', 'lseek: pidfds are not seekable (ESPIPE)');
+  if (f.kind === 'nsfs' || f.kind === 'other') return ok(0, { inexact: ['ret'] });
+  let pos: number;
+  if (op.whence === 'SET') pos = op.offset;
+  else if (op.whence === 'CUR') pos = f.pos + op.offset;
+  else return fail('EINVAL', 'lseek: seq_lseek has no SEEK_END (EINVAL)');
+  if (pos < 0) return fail('EINVAL', `lseek: negative position ${pos} (EINVAL)`);
+  f.pos = pos;
+  return ok(pos);
+}

@@ -1,0 +1,235 @@
+/** Creating a world, allocating identities, looking things up. */
+import { CAPS, type Cap, type Cred, type HostClocks, type Namespace, type NsType, type Task, type World } from './types.js';
+import { PROFILES, resolveProfile, type Profile } from './profiles.js';
+
+/** Misuse of the model (an op names a task or fd the world does not have, a binding conflict): not a kernel answer. */
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+/** PROC_DYNAMIC_FIRST: dynamic proc inode numbers start here. */
+export const PROC_DYNAMIC_FIRST = 0xf0000000;
+
+/** The static inode numbers of the initial namespaces (include/linux/proc_ns.h), and what the machine showed for the dynamic ones. */
+export const INIT_INUMS: Record<NsType, number> = {
+  ipc: 0xefffffff,
+  uts: 0xeffffffe,
+  user: 0xeffffffd,
+  pid: 0xeffffffc,
+  cgroup: 0xeffffffb,
+  time: 0xeffffffa,
+  net: 0xf0000000,
+  mnt: 0xf0000001,
+};
+
+/** init_user_ns's default max_time_namespaces: max_threads / 2 (96364 seen on this machine kind). */
+export const DEFAULT_MAX_TIME_NAMESPACES = 96364;
+/** A new user namespace's ucount_max: INT_MAX. */
+export const INT_MAX = 2147483647;
+
+export interface WorldOptions {
+  profile?: string;
+  host?: HostClocks;
+  /** The pid of the first task (default 1). */
+  firstPid?: number;
+  /** Its uid (default 0, root with every capability). */
+  uid?: number;
+  /** Where dynamic inode numbers start (default just above the initial mnt namespace). */
+  inumBase?: number;
+  maxTimeNamespaces?: number;
+  /** TAI − UTC in seconds (default 37). */
+  taiOffset?: number;
+}
+
+export const ALL_CAPS: Cap[] = [...CAPS];
+
+export function profileOf(world: World): Profile {
+  return PROFILES[world.profile] ?? resolveProfile(world.profile);
+}
+
+export function rootCred(userns: number): Cred {
+  return { uid: 0, euid: 0, suid: 0, userns, caps: [...ALL_CAPS], permitted: [...ALL_CAPS], dumpable: true };
+}
+
+export function userCred(userns: number, uid: number): Cred {
+  return { uid, euid: uid, suid: uid, userns, caps: [], permitted: [], dumpable: true };
+}
+
+export function createWorld(opts: WorldOptions = {}): World {
+  const profile = resolveProfile(opts.profile ?? '6.3+');
+  const host: HostClocks = opts.host
+    ? structuredClone(opts.host)
+    : { realtime: { sec: 1_764_000_000, nsec: 0 }, monotonic: { sec: 1000, nsec: 0 }, boottime: { sec: 1000, nsec: 0 } };
+  const firstPid = opts.firstPid ?? 1;
+  const uid = opts.uid ?? 0;
+  const init = { ...INIT_INUMS };
+  const namespaces: Record<number, Namespace> = {};
+  for (const type of Object.keys(init) as NsType[]) {
+    const ns: Namespace = { inum: init[type], type, count: 1, owner: type === 'user' ? null : init.user, initial: true };
+    if (type === 'time') {
+      ns.offsets = { monotonic: { sec: 0, nsec: 0 }, boottime: { sec: 0, nsec: 0 } };
+      ns.frozen = true;
+      ns.ucounts = null;
+    }
+    if (type === 'user') {
+      ns.parent = null;
+      ns.level = 0;
+      ns.ownerUid = 0;
+      ns.maxTimeNamespaces = opts.maxTimeNamespaces ?? DEFAULT_MAX_TIME_NAMESPACES;
+      ns.uidMapped = true;
+    }
+    if (type === 'pid') {
+      ns.parent = null;
+      ns.level = 0;
+    }
+    namespaces[ns.inum] = ns;
+  }
+  for (const k in namespaces) {
+    const owner = namespaces[k].owner;
+    if (owner !== null) namespaces[owner].count++;
+  }
+  const cred: Cred = uid === 0 ? rootCred(init.user) : userCred(init.user, uid);
+  const world: World = {
+    profile: profile.name,
+    host,
+    taiOffset: opts.taiOffset ?? 37,
+    tasks: {},
+    nsproxies: {},
+    namespaces,
+    files: {},
+    fdtables: {},
+    mms: {},
+    ucounts: {},
+    init,
+    initNsproxy: 1,
+    reaper: 0,
+    inumNext: opts.inumBase ?? init.mnt + 1,
+    inumFree: [],
+    nextIds: { nsproxy: 2, file: 1, fdtable: 2, mm: 2, pid: firstPid + 1 },
+  };
+  // init_nsproxy: one permanent reference plus the first task's.
+  world.nsproxies[1] = {
+    id: 1,
+    count: 1,
+    uts: init.uts,
+    ipc: init.ipc,
+    mnt: init.mnt,
+    pid_for_children: init.pid,
+    net: init.net,
+    cgroup: init.cgroup,
+    time: init.time,
+    time_for_children: init.time,
+  };
+  for (const slot of ['uts', 'ipc', 'mnt', 'pid_for_children', 'net', 'cgroup', 'time', 'time_for_children'] as const) {
+    namespaces[world.nsproxies[1][slot]].count++;
+  }
+  spawnTask(world, firstPid, 0, cred);
+  return world;
+}
+
+/** A task that exists outside the model's history (the first task, or one a trace shows without its creation). */
+export function spawnTask(world: World, pid: number, ppid: number, cred: Cred): Task {
+  if (world.tasks[pid]) throw new ModelError(`task ${pid} already exists`);
+  const nsp = world.nsproxies[world.initNsproxy];
+  nsp.count++;
+  const mm = newId(world, 'mm');
+  world.mms[mm] = { id: mm, users: 1 };
+  const files = newId(world, 'fdtable');
+  world.fdtables[files] = { id: files, count: 1, fds: {} };
+  // stdin, stdout and stderr are open, so the first file a task opens is fd 3 as on a real system.
+  for (let fd = 0; fd < 3; fd++) {
+    const id = newId(world, 'file');
+    world.files[id] = { id, count: 1, kind: 'other', path: fd === 0 ? '/dev/stdin' : fd === 1 ? '/dev/stdout' : '/dev/stderr', mode: fd === 0 ? 'r' : 'w' };
+    world.fdtables[files].fds[fd] = { file: id, cloexec: false };
+  }
+  const task: Task = {
+    tid: pid,
+    tgid: pid,
+    ppid,
+    state: 'running',
+    nsproxy: nsp.id,
+    pidns: world.init.pid,
+    cred: structuredClone(cred),
+    mm,
+    files,
+    vforkDoneFor: null,
+    exitCode: null,
+    exitSignal: 17,
+  };
+  world.tasks[pid] = task;
+  world.namespaces[world.init.pid].count++;
+  world.namespaces[cred.userns].count++;
+  if (pid >= world.nextIds.pid) world.nextIds.pid = pid + 1;
+  return task;
+}
+
+export function newId(world: World, kind: keyof World['nextIds']): number {
+  return world.nextIds[kind]++;
+}
+
+/** A pid for a new task: the one the kernel gave (from a trace), or the next free one. */
+export function allocPid(world: World, wanted?: number): number {
+  if (wanted !== undefined) {
+    if (world.tasks[wanted]) throw new ModelError(`the trace gives pid ${wanted} to a new task, but the model still has task ${wanted}`);
+    if (wanted >= world.nextIds.pid) world.nextIds.pid = wanted + 1;
+    return wanted;
+  }
+  while (world.tasks[world.nextIds.pid]) world.nextIds.pid++;
+  return world.nextIds.pid++;
+}
+
+/** proc_alloc_inum: the lowest free dynamic inode number. */
+export function allocInum(world: World): number {
+  if (world.inumFree.length > 0) return world.inumFree.shift()!;
+  while (world.namespaces[world.inumNext]) world.inumNext++;
+  return world.inumNext++;
+}
+
+export function freeInum(world: World, inum: number): void {
+  if (inum < PROC_DYNAMIC_FIRST) return;
+  const free = world.inumFree;
+  let lo = 0;
+  let hi = free.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (free[mid] < inum) lo = mid + 1;
+    else hi = mid;
+  }
+  free.splice(lo, 0, inum);
+}
+
+export function task(world: World, tid: number): Task {
+  const t = world.tasks[tid];
+  if (!t) throw new ModelError(`no task ${tid} in the model`);
+  return t;
+}
+
+/** The threads of a thread group, leader first. */
+export function threadsOf(world: World, tgid: number): Task[] {
+  const out: Task[] = [];
+  for (const k in world.tasks) {
+    const t = world.tasks[k];
+    if (t.tgid === tgid) out.push(t);
+  }
+  return out.sort((a, b) => (a.tid === tgid ? -1 : b.tid === tgid ? 1 : a.tid - b.tid));
+}
+
+/** thread_group_empty(): no other live thread in the caller's group. */
+export function threadGroupEmpty(world: World, t: Task): boolean {
+  for (const k in world.tasks) {
+    const o = world.tasks[k];
+    if (o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running') return false;
+  }
+  return true;
+}
+
+/** current_is_single_threaded(): no other thread, and no other process shares the mm (vfork, CLONE_VM). */
+export function isSingleThreaded(world: World, t: Task): boolean {
+  if (!threadGroupEmpty(world, t)) return false;
+  if (t.mm === null) return true;
+  return world.mms[t.mm].users <= 1;
+}
+
+export function nsproxyOf(world: World, t: Task) {
+  return t.nsproxy === null ? null : world.nsproxies[t.nsproxy];
+}
