@@ -1,11 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { UsageError } from './errors.js';
+import { registrations } from './commands/index.js';
 
-/** Thrown by command implementations for a user-facing error: printed without a stack, exit code given. */
-export class UsageError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-  }
-}
+export { UsageError };
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +15,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  for (const register of registrations) register(program);
   return program;
 }
 
