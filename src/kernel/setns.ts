@@ -24,8 +24,9 @@ function install(world: World, me: Task, set: NsSet, ns: Namespace): InstallResu
     case 'time': {
       if (!isSingleThreaded(world, me))
         return { ok: false, errno: 'EUSERS', rule: 'setns time: the caller is not single-threaded (another thread, or a process sharing its mm) (EUSERS)' };
-      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, cur, cur.userns, 'CAP_SYS_ADMIN'))
-        return { ok: false, errno: 'EPERM', rule: 'setns time: needs CAP_SYS_ADMIN over the namespace\'s owner and in the caller\'s user namespace (EPERM)' };
+      // ns_capable judges the current cred; the second target is nsset->cred's user namespace (the joined one with CLONE_NEWUSER).
+      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, cur, setCred.userns, 'CAP_SYS_ADMIN'))
+        return { ok: false, errno: 'EPERM', rule: 'setns time: needs CAP_SYS_ADMIN over the namespace\'s owner and over the (new) cred\'s user namespace (EPERM)' };
       setSlot(world, set.nsproxy, 'time', ns.inum);
       setSlot(world, set.nsproxy, 'time_for_children', ns.inum);
       return { ok: true };
@@ -43,7 +44,7 @@ function install(world: World, me: Task, set: NsSet, ns: Namespace): InstallResu
       return { ok: true };
     }
     case 'pid': {
-      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, setCred, setCred.userns, 'CAP_SYS_ADMIN'))
+      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, cur, setCred.userns, 'CAP_SYS_ADMIN'))
         return { ok: false, errno: 'EPERM', rule: 'setns pid: needs CAP_SYS_ADMIN over the owner and in the caller\'s user namespace (EPERM)' };
       // Only the active pid namespace or a descendant of it.
       let p: number | null | undefined = ns.inum;
@@ -54,9 +55,7 @@ function install(world: World, me: Task, set: NsSet, ns: Namespace): InstallResu
     }
     default: {
       const type = ns.type as Exclude<NsType, 'time' | 'user' | 'pid'>;
-      const useCur = type === 'mnt';
-      const c = useCur ? cur : setCred;
-      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, c, c.userns, 'CAP_SYS_ADMIN'))
+      if (!nsCapable(world, cur, ns.owner!, 'CAP_SYS_ADMIN') || !nsCapable(world, cur, setCred.userns, 'CAP_SYS_ADMIN'))
         return { ok: false, errno: 'EPERM', rule: `setns ${type}: needs CAP_SYS_ADMIN over the owner and in the caller's user namespace (EPERM)` };
       setSlot(world, set.nsproxy, type, ns.inum);
       return { ok: true };
