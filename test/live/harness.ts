@@ -551,8 +551,9 @@ class Run {
       }
       return lv;
     }
-    const line = await live.cmd(op.tid, cmd, op.call === 'timer_abs' ? 5000 : live.replyTimeoutMs);
-    if (line === null) this.fail('live task did not answer', [`task ${op.tid}: ${cmd}`]);
+    const tid = (op as { tid: number }).tid;
+    const line = await live.cmd(tid, cmd, op.call === 'timer_abs' ? 5000 : live.replyTimeoutMs);
+    if (line === null) this.fail('live task did not answer', [`task ${tid}: ${cmd}`]);
     const lv = parseReply(line, cmd);
     switch (op.call) {
       case 'read':
