@@ -39,9 +39,13 @@ export interface NamespacePlan {
   offsets: { monotonic: Timespec; boottime: Timespec };
   /** The clock values D from the image. */
   checkpointed: { monotonic: Timespec; boottime: Timespec };
+  /** P: the offsets the new namespace inherits at unshare (what timens_offsets shows before the write). */
+  inherited: { monotonic: Timespec; boottime: Timespec };
   why: { monotonic: string; boottime: string };
-  /** Left unfrozen (a pending time_for_children). */
+  /** No task runs in it: it is only some task's time_for_children. */
   pending: boolean;
+  /** helper: a child of the restorer unshares it; unshare: the task whose time_for_children it is re-creates it. */
+  createdBy: { how: 'helper' } | { how: 'unshare'; tid: number };
 }
 
 export interface ProofLine {
@@ -121,7 +125,7 @@ function offsetFor(
   const after = fromNs(toNs(hostNow) + O).sec;
   if (after < 0 || BigInt(after) > KTIME_SEC_MAX / 2n)
     return {
-      error: `${nsName} ${clock}: host ${fmt(hostNow)} + offset ${fmt(fromNs(O))} = ${after} s is outside [0, ${KTIME_SEC_MAX / 2n}] (ERANGE, the kernel refuses the write); ${why}`,
+      error: `${nsName} ${clock}: host ${fmt(hostNow)} + offset ${fmt(fromNs(O))} = ${after} s is outside [0, KTIME_SEC_MAX/2 = ${KTIME_SEC_MAX / 2n}] (ERANGE, the kernel refuses the write); ${why}`,
     };
   return { value: fromNs(O), why };
 }
@@ -142,28 +146,67 @@ export function restoreImage(image: CheckpointImage, opts: RestoreOptions): Rest
   };
   const world = createWorld(options);
 
-  // 1. The plan: offsets of every time namespace the tree uses, checked before anything is written.
+  // 1. The plan: offsets of every time namespace the tree uses, checked before anything is written. A namespace
+  // that is some task's time_for_children while not its time (an unshare not yet entered, or entered only by its
+  // children) is re-created by that task's own unshare; every other one by a helper child of the restorer.
   const zero = { sec: 0, nsec: 0 };
+  const procsFirst = [...image.tasks.filter((t) => !t.thread), ...image.tasks.filter((t) => t.thread)];
+  const creatorOf = (id: number) => procsFirst.find((t) => t.ns && t.ns.time_for_children === id && t.ns.time !== id);
   const plans: NamespacePlan[] = [];
   for (const n of image.timens) {
-    const name = `time:[${n.id}]`;
-    const pending = n.tasks.length === 0;
-    const mono = offsetFor('monotonic', n.monotonic, world.host.monotonic, zero, policy, elapsed, name);
-    const boot = offsetFor('boottime', n.boottime, world.host.boottime, zero, policy, elapsed, name);
-    const plan: NamespacePlan = {
+    const creator = creatorOf(n.id);
+    plans.push({
       id: n.id,
       newId: null,
-      offsets: { monotonic: 'value' in mono ? mono.value : zero, boottime: 'value' in boot ? boot.value : zero },
+      offsets: { monotonic: zero, boottime: zero },
+      inherited: { monotonic: zero, boottime: zero },
       checkpointed: { monotonic: n.monotonic, boottime: n.boottime },
-      why: { monotonic: 'why' in mono ? mono.why : mono.error, boottime: 'why' in boot ? boot.why : boot.error },
-      pending,
-    };
-    plans.push(plan);
-    if ('error' in mono) return { ok: false, errno: 'ERANGE', error: mono.error, namespaces: plans };
-    if ('error' in boot) return { ok: false, errno: 'ERANGE', error: boot.error, namespaces: plans };
+      why: { monotonic: '', boottime: '' },
+      pending: n.tasks.length === 0,
+      createdBy: creator ? { how: 'unshare', tid: creator.tid } : { how: 'helper' },
+    });
   }
+  const planOf = (id: number) => plans.find((p) => p.id === id)!;
+  // P: a helper inherits the host's offsets (zero); a task's unshare copies its time_for_children, which after its
+  // setns is the namespace it runs in.
+  for (const p of plans)
+    if (p.createdBy.how === 'unshare') {
+      const tid = p.createdBy.tid;
+      const creator = image.tasks.find((t) => t.tid === tid)!;
+      const parentPlan = planOf(creator.ns!.time);
+      if (parentPlan.createdBy.how === 'unshare' && parentPlan.createdBy.tid === tid)
+        return { ok: false, errno: 'EINVAL', error: `time:[${p.id}] cannot be re-created: its creator ${tid} is in it`, namespaces: plans };
+    }
+  const computed = new Set<number>();
+  const compute = (p: NamespacePlan): string | null => {
+    if (computed.has(p.id)) return null;
+    if (p.createdBy.how === 'unshare') {
+      const tid = p.createdBy.tid;
+      const parent = planOf(image.tasks.find((t) => t.tid === tid)!.ns!.time);
+      const err = compute(parent);
+      if (err) return err;
+      p.inherited = structuredClone(parent.offsets);
+    }
+    const name = `time:[${p.id}]`;
+    for (const clock of ['monotonic', 'boottime'] as const) {
+      const r = offsetFor(clock, p.checkpointed[clock], world.host[clock], p.inherited[clock], policy, elapsed, name);
+      if ('error' in r) {
+        p.why[clock] = r.error;
+        return r.error;
+      }
+      p.offsets[clock] = r.value;
+      p.why[clock] = r.why;
+    }
+    computed.add(p.id);
+    return null;
+  };
+  for (const p of plans) {
+    const err = compute(p);
+    if (err) return { ok: false, errno: 'ERANGE', error: err, namespaces: plans };
+  }
+  const initUser = image.namespaces.find((n) => n.type === 'user' && n.initial)?.id;
   for (const t of image.tasks)
-    if (t.cred.userns !== image.namespaces.find((n) => n.type === 'user' && n.initial)?.id)
+    if (t.cred.userns !== initUser)
       return { ok: false, errno: 'EINVAL', error: `task ${t.tid} is in a non-initial user namespace: tns restores trees in the initial user namespace only`, namespaces: plans };
 
   // 2. Run it.
@@ -174,78 +217,91 @@ export function restoreImage(image: CheckpointImage, opts: RestoreOptions): Rest
     if (outcome.errno) throw new RestoreError(`restore step "${purpose}" (${op.call}) failed: ${outcome.rule ?? outcome.errno}`);
     return outcome;
   };
+  const offsetsText = (p: NamespacePlan) =>
+    `1 ${p.offsets.monotonic.sec} ${p.offsets.monotonic.nsec}\n7 ${p.offsets.boottime.sec} ${p.offsets.boottime.nsec}\n`;
   const nsFd = new Map<number, number>(); // image time ns id → restorer's nsfs fd pinning its new namespace
-  const active = plans.filter((p) => !p.pending);
   let nextHelper = restorer + 1;
   const freePid = () => {
     while (tids.has(nextHelper) || world.tasks[nextHelper]) nextHelper++;
     return nextHelper++;
   };
-  for (const p of active) {
-    // A helper child of the restorer creates the namespace; the restorer writes its offsets (numeric clock ids) and
-    // keeps it alive with an nsfs fd of /proc/HELPER/ns/time_for_children; the helper then exits.
-    const helper = run({ call: 'fork', tid: restorer, child: freePid() }, `fork a helper for time:[${p.id}]`).ret;
-    run({ call: 'unshare', tid: helper, flags: CLONE.NEWTIME }, `helper unshares a new time namespace for time:[${p.id}]`);
-    const ofd = run({ call: 'open', tid: restorer, path: `/proc/${helper}/timens_offsets`, mode: 'rw' }, `open the helper's timens_offsets`).ret;
-    const read = run({ call: 'read', tid: restorer, fd: ofd, count: 4096 }, 'read the inherited offsets P');
-    const P = parseShown(read.text ?? '');
-    if (toNs(P.monotonic) !== 0n || toNs(P.boottime) !== 0n)
-      throw new RestoreError(`the helper inherited non-zero offsets ${JSON.stringify(P)}: the plan assumed the host's`);
-    run({ call: 'lseek', tid: restorer, fd: ofd, offset: 0, whence: 'SET' }, 'rewind the offsets file (a write needs position 0)');
-    const data = `1 ${p.offsets.monotonic.sec} ${p.offsets.monotonic.nsec}\n7 ${p.offsets.boottime.sec} ${p.offsets.boottime.nsec}\n`;
-    run({ call: 'write', tid: restorer, fd: ofd, data }, `write the offsets of time:[${p.id}]`);
-    run({ call: 'close', tid: restorer, fd: ofd }, 'close the offsets file');
-    const nfd = run({ call: 'open', tid: restorer, path: `/proc/${helper}/ns/time_for_children`, mode: 'r' }, `pin the new namespace for time:[${p.id}]`).ret;
-    nsFd.set(p.id, nfd);
-    p.newId = world.nsproxies[world.tasks[helper].nsproxy!].time_for_children;
-    run({ call: 'exit_group', tid: helper, code: 0 }, 'the helper exits');
-    run({ call: 'wait', tid: restorer, target: helper }, 'reap the helper');
-  }
-
-  // 3. The tree, parents first; each process enters its time namespace by setns, forks its children, drops the
-  // restorer's fds it inherited, and only then re-creates a pending time_for_children; threads come last.
+  const T = (tid: number) => world.nsproxies[world.tasks[tid].nsproxy!].time;
+  const C = (tid: number) => world.nsproxies[world.tasks[tid].nsproxy!].time_for_children;
+  const restorePending = (tid: number, p: NamespacePlan, entered: boolean) => {
+    run({ call: 'unshare', tid, flags: CLONE.NEWTIME }, `task ${tid} re-creates time:[${p.id}] as its time_for_children`);
+    const fd = run({ call: 'open', tid, path: '/proc/self/timens_offsets', mode: 'rw' }, 'open its timens_offsets').ret;
+    const shown = parseShown(run({ call: 'read', tid, fd, count: 4096 }, 'read the inherited offsets P').text ?? '');
+    if (toNs(shown.monotonic) !== toNs(p.inherited.monotonic) || toNs(shown.boottime) !== toNs(p.inherited.boottime))
+      throw new RestoreError(`task ${tid} inherited offsets ${JSON.stringify(shown)}, the plan expected ${JSON.stringify(p.inherited)}`);
+    run({ call: 'lseek', tid, fd, offset: 0, whence: 'SET' }, 'rewind the offsets file (a write needs position 0)');
+    run({ call: 'write', tid, fd, data: offsetsText(p) }, `write the offsets of time:[${p.id}]`);
+    run({ call: 'close', tid, fd }, 'close the offsets file');
+    p.newId = C(tid);
+    const img = image.timens.find((n) => n.id === p.id)!;
+    if (img.frozen && !entered) {
+      // It was frozen (a child had entered it and is gone): a short-lived child freezes the new one the same way.
+      const c = run({ call: 'fork', tid, child: freePid() }, `a short-lived child of ${tid} freezes time:[${p.id}] as the checkpointed one was`).ret;
+      run({ call: 'exit_group', tid: c, code: 0 }, 'the short-lived child exits');
+      run({ call: 'wait', tid, target: c }, 'reap it');
+    }
+  };
   const procs = image.tasks.filter((t) => !t.thread);
   const threads = image.tasks.filter((t) => t.thread);
   const childrenOf = (pid: number) => procs.filter((t) => t.ppid === pid && t.tid !== pid);
   const root = procs.find((t) => t.tid === image.root);
-  if (!root) throw new RestoreError(`the image root ${image.root} is not a process of the image`);
   const restoreProc = (t: ImageTask, parent: number) => {
     run({ call: 'fork', tid: parent, child: t.tid }, `fork task ${t.tid}`);
     if (t.ns) {
-      const fd = nsFd.get(t.ns.time);
-      if (fd === undefined) throw new RestoreError(`no restored namespace for time:[${t.ns.time}] of task ${t.tid}`);
-      run({ call: 'setns', tid: t.tid, fd, nstype: CLONE.NEWTIME }, `task ${t.tid} enters the namespace that continues time:[${t.ns.time}]`);
+      const p = planOf(t.ns.time);
+      if (p.newId === null || T(t.tid) !== p.newId) {
+        const fd = nsFd.get(t.ns.time);
+        if (fd === undefined)
+          throw new RestoreError(`task ${t.tid} is in time:[${t.ns.time}], which its creator re-creates, but ${t.tid} is not its child forked after that unshare`);
+        run({ call: 'setns', tid: t.tid, fd, nstype: CLONE.NEWTIME }, `task ${t.tid} enters the namespace that continues time:[${t.ns.time}]`);
+      }
     }
-    for (const c of childrenOf(t.tid)) restoreProc(c, t.tid);
+    const kids = childrenOf(t.tid);
+    const pendingHere = t.ns && t.ns.time_for_children !== t.ns.time ? planOf(t.ns.time_for_children) : null;
+    const mine = pendingHere && pendingHere.createdBy.how === 'unshare' && pendingHere.createdBy.tid === t.tid ? pendingHere : null;
+    const after = mine ? kids.filter((k) => k.ns?.time === mine.id) : [];
+    for (const k of kids) if (!after.includes(k)) restoreProc(k, t.tid);
+    if (mine) restorePending(t.tid, mine, after.length > 0);
+    else if (pendingHere) throw new RestoreError(`task ${t.tid} shares a pending time_for_children with another task: no restorer can recreate that`);
+    for (const k of after) restoreProc(k, t.tid);
     for (const fd of [...nsFd.values()]) run({ call: 'close', tid: t.tid, fd }, `task ${t.tid} closes the restorer's namespace fd`);
-    if (t.ns && t.ns.time_for_children !== t.ns.time) restorePending(t, t.ns.time_for_children);
     if (t.cred.uid !== 0 || t.cred.euid !== 0 || t.cred.suid !== 0)
       run({ call: 'setresuid', tid: t.tid, ruid: t.cred.uid, euid: t.cred.euid, suid: t.cred.suid }, `task ${t.tid} takes its credentials`);
     if (t.state === 'zombie') run({ call: 'exit_group', tid: t.tid, code: 0 }, `task ${t.tid} was a zombie`);
   };
-  const restorePending = (t: ImageTask, id: number) => {
-    const p = plans.find((x) => x.id === id)!;
-    run({ call: 'unshare', tid: t.tid, flags: CLONE.NEWTIME }, `task ${t.tid} re-creates its pending time_for_children time:[${id}]`);
-    const fd = run({ call: 'open', tid: t.tid, path: '/proc/self/timens_offsets', mode: 'w' }, 'open its timens_offsets').ret;
-    const data = `1 ${p.offsets.monotonic.sec} ${p.offsets.monotonic.nsec}\n7 ${p.offsets.boottime.sec} ${p.offsets.boottime.nsec}\n`;
-    run({ call: 'write', tid: t.tid, fd, data }, `write the offsets of the pending time:[${id}] (left unfrozen)`);
-    run({ call: 'close', tid: t.tid, fd }, 'close the offsets file');
-    p.newId = world.nsproxies[world.tasks[t.tid].nsproxy!].time_for_children;
-    if (image.timens.find((n) => n.id === id)?.frozen) {
-      // It was frozen (a child had entered it): a short-lived child freezes the new one the same way.
-      const c = run({ call: 'fork', tid: t.tid, child: freePid() }, `a short-lived child of ${t.tid} freezes time:[${id}] as the checkpointed one was`).ret;
-      run({ call: 'exit_group', tid: c, code: 0 }, 'the short-lived child exits');
-      run({ call: 'wait', tid: t.tid, target: c }, 'reap it');
-    }
-  };
   try {
+    if (!root) throw new RestoreError(`the image root ${image.root} is not a process of the image`);
+    for (const p of plans) {
+      if (p.createdBy.how !== 'helper') continue;
+      // A helper child of the restorer creates the namespace; the restorer writes its offsets (numeric clock ids)
+      // and keeps it alive with an nsfs fd of /proc/HELPER/ns/time_for_children; the helper then exits.
+      const helper = run({ call: 'fork', tid: restorer, child: freePid() }, `fork a helper for time:[${p.id}]`).ret;
+      run({ call: 'unshare', tid: helper, flags: CLONE.NEWTIME }, `the helper unshares a new time namespace for time:[${p.id}]`);
+      const ofd = run({ call: 'open', tid: restorer, path: `/proc/${helper}/timens_offsets`, mode: 'rw' }, "open the helper's timens_offsets").ret;
+      const shown = parseShown(run({ call: 'read', tid: restorer, fd: ofd, count: 4096 }, 'read the inherited offsets P').text ?? '');
+      if (toNs(shown.monotonic) !== 0n || toNs(shown.boottime) !== 0n)
+        throw new RestoreError(`the helper inherited non-zero offsets ${JSON.stringify(shown)}: the plan assumed the host's`);
+      run({ call: 'lseek', tid: restorer, fd: ofd, offset: 0, whence: 'SET' }, 'rewind the offsets file (a write needs position 0)');
+      run({ call: 'write', tid: restorer, fd: ofd, data: offsetsText(p) }, `write the offsets of time:[${p.id}]`);
+      run({ call: 'close', tid: restorer, fd: ofd }, 'close the offsets file');
+      const nfd = run({ call: 'open', tid: restorer, path: `/proc/${helper}/ns/time_for_children`, mode: 'r' }, `pin the new namespace for time:[${p.id}]`).ret;
+      nsFd.set(p.id, nfd);
+      p.newId = C(helper);
+      run({ call: 'exit_group', tid: helper, code: 0 }, 'the helper exits');
+      run({ call: 'wait', tid: restorer, target: helper }, 'reap the helper');
+    }
     restoreProc(root, restorer);
     for (const t of threads) {
       const THREAD = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;
       run({ call: 'clone', tid: t.tgid, flags: THREAD, child: t.tid }, `thread ${t.tid} of ${t.tgid}`);
-      const leader = image.tasks.find((x) => x.tid === t.tgid);
-      if (t.ns && leader?.ns && t.ns.time !== leader.ns.time) throw new RestoreError(`thread ${t.tid} is in another time namespace than its leader: no restorer can recreate that`);
-      if (t.ns && t.ns.time_for_children !== t.ns.time && t.ns.time_for_children !== leader?.ns?.time_for_children) restorePending(t, t.ns.time_for_children);
+      if (!t.ns) continue;
+      if (planOf(t.ns.time).newId !== T(t.tid)) throw new RestoreError(`thread ${t.tid} is in another time namespace than its leader: no restorer can recreate that`);
+      const p = planOf(t.ns.time_for_children);
+      if (p.createdBy.how === 'unshare' && p.createdBy.tid === t.tid) restorePending(t.tid, p, false);
     }
     for (const fd of [...nsFd.values()]) run({ call: 'close', tid: restorer, fd }, 'the restorer closes its namespace fd');
   } catch (e) {
