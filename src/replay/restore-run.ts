@@ -14,6 +14,7 @@
  */
 import { apply, checkInvariants, CLONE, createWorld, readClock, type Op, type Outcome, type Timespec, type World, type WorldOptions } from '../kernel/index.js';
 import type { CheckpointImage, ImageTask, ImageTimens } from './checkpoint.js';
+import { CheckpointError as PlanInputError, planRestore, verifyRestore, type CheckpointDescription, type RestorePlan, type RestoreVerdict } from './restore-plan.js';
 
 export type RestorePolicy = 'freeze' | 'advance';
 
@@ -74,8 +75,13 @@ export type RestoreResult =
       namespaces: NamespacePlan[];
       proof: ProofLine[];
       restorer: number;
-      /** The map image pid → restored pid (pids are kept: identity). */
+      /** The restored tasks (pids are kept) and the namespaces they are in on the new host. */
       tasks: { tid: number; time: number | null; time_for_children: number | null }[];
+      /** restore-plan's plan and verdict, when it planned the restore. */
+      plan?: RestorePlan;
+      verdict?: RestoreVerdict;
+      /** Where the restore goes beyond CRIU, and other remarks. */
+      notes: string[];
     }
   | { ok: false; errno: 'ERANGE' | 'EINVAL'; error: string; namespaces: NamespacePlan[] };
 
@@ -130,8 +136,19 @@ function offsetFor(
   return { value: fromNs(O), why };
 }
 
-/** Plan and run the restore of `image` on a new host. Never throws for a kernel answer: ERANGE comes back as {ok:false}. */
+/**
+ * Plan and run the restore of `image` on a new host. Never throws for a kernel answer: ERANGE comes back as
+ * {ok:false} before anything is written. The plan is restore-plan's (CRIU's steps, one creator per namespace,
+ * joiners by setns); a tree where some task has a pending time_for_children (an unshare not yet entered, or
+ * entered only by its children) needs the identity "child's time == parent's time_for_children" kept, which
+ * restore-plan does not model: that case is planned here, by the task that owns the namespace re-creating it.
+ */
 export function restoreImage(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
+  const pending = image.tasks.some((t) => t.ns && t.state === 'running' && t.ns.time_for_children !== t.ns.time);
+  return pending ? restoreWithPending(image, opts) : restoreWithPlan(image, opts);
+}
+
+function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
   const policy = opts.policy ?? 'freeze';
   const realtime = opts.host.realtime ?? (opts.elapsed ? fromNs(toNs(image.host.realtime) + toNs(opts.elapsed)) : image.host.realtime);
   const elapsed = opts.elapsed ?? (toNs(realtime) >= toNs(image.host.realtime) ? fromNs(toNs(realtime) - toNs(image.host.realtime)) : { sec: 0, nsec: 0 });
@@ -339,7 +356,10 @@ export function restoreImage(image: CheckpointImage, opts: RestoreOptions): Rest
     const nsp = live?.nsproxy != null ? world.nsproxies[live.nsproxy] : null;
     return { tid: t.tid, time: nsp?.time ?? null, time_for_children: nsp?.time_for_children ?? null };
   });
-  return { ok: true, policy, options, world, events, namespaces: plans, proof, restorer, tasks: taskList };
+  const notes = [
+    'a task had a pending time_for_children: tns re-created it by that task (unshare, offsets write, then the children that live in it); CRIU dumps no such tree',
+  ];
+  return { ok: true, policy, options, world, events, namespaces: plans, proof, restorer, tasks: taskList, notes };
 }
 
 /** Parse what /proc/PID/timens_offsets shows ("monotonic  S  N\nboottime  S  N\n"). */
@@ -350,4 +370,126 @@ function parseShown(text: string): { monotonic: Timespec; boottime: Timespec } {
     if (m) out[m[1] as 'monotonic'] = { sec: Number(m[2]), nsec: Number(m[3]) };
   }
   return out;
+}
+
+/** The parts of the image restore-plan reads: every time namespace a running task is in, and the running tasks. */
+export function imageToDescription(image: CheckpointImage): { desc: CheckpointDescription; skipped: string[] } {
+  const skipped: string[] = [];
+  const running = image.tasks.filter((t) => t.ns && t.state === 'running');
+  for (const t of image.tasks) if (!running.includes(t)) skipped.push(`task ${t.tid} was a zombie: it is not restored`);
+  const used = new Set(running.map((t) => t.ns!.time));
+  const procT = new Map(running.filter((t) => !t.thread).map((t) => [t.tid, t.ns!.time]));
+  const timens = image.timens
+    .filter((n) => used.has(n.id))
+    .map((n) => {
+      // "parent": the namespace of the parent process of the first process in it, when that differs (informational).
+      const first = running.find((t) => !t.thread && t.ns!.time === n.id);
+      const parentT = first ? procT.get(first.ppid) : undefined;
+      return { id: n.id, parent: parentT !== undefined && parentT !== n.id ? parentT : null, monotonic: n.monotonic, boottime: n.boottime, offsets: n.offsets };
+    });
+  for (const n of image.timens) if (!used.has(n.id)) skipped.push(`time:[${n.id}] has no running task: nothing re-creates it`);
+  const tasks = running.map((t) => ({ pid: t.tgid, tid: t.tid, ppid: procT.has(t.ppid) ? t.ppid : 0, timens: t.ns!.time }));
+  return { desc: { timens, tasks }, skipped };
+}
+
+function restoreWithPlan(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
+  const policy = opts.policy ?? 'freeze';
+  const realtime = opts.host.realtime ?? (opts.elapsed ? fromNs(toNs(image.host.realtime) + toNs(opts.elapsed)) : image.host.realtime);
+  const elapsed = opts.elapsed ?? (toNs(realtime) >= toNs(image.host.realtime) ? fromNs(toNs(realtime) - toNs(image.host.realtime)) : { sec: 0, nsec: 0 });
+  const tids = new Set(image.tasks.map((t) => t.tid));
+  let restorer = opts.restorerPid ?? 1;
+  if (opts.restorerPid === undefined) while (tids.has(restorer)) restorer++;
+  else if (tids.has(restorer)) throw new RestoreError(`restorer pid ${restorer} is a pid of the image`);
+  const { desc, skipped } = imageToDescription(image);
+  const initUser = image.namespaces.find((n) => n.type === 'user' && n.initial)?.id;
+  for (const t of image.tasks)
+    if (t.cred.userns !== initUser)
+      return { ok: false, errno: 'EINVAL', error: `task ${t.tid} is in a non-initial user namespace: tns restores trees in the initial user namespace only`, namespaces: [] };
+  let plan: RestorePlan;
+  try {
+    plan = planRestore(desc, { host: { ...opts.host, realtime }, policy, elapsed, restorerPid: restorer });
+  } catch (e) {
+    if (e instanceof PlanInputError) return { ok: false, errno: 'EINVAL', error: e.message, namespaces: [] };
+    throw e;
+  }
+  const namespaces: NamespacePlan[] = plan.namespaces.map((n) => ({
+    id: Number(n.id),
+    newId: null,
+    offsets: n.offsets,
+    inherited: { monotonic: n.clocks.monotonic.inherited, boottime: n.clocks.boottime.inherited },
+    checkpointed: { monotonic: n.clocks.monotonic.checkpointed, boottime: n.clocks.boottime.checkpointed },
+    why: { monotonic: n.clocks.monotonic.formula, boottime: n.clocks.boottime.formula },
+    pending: false,
+    createdBy: { how: 'unshare', tid: n.creator },
+  }));
+  if (!plan.ok) return { ok: false, errno: 'ERANGE', error: plan.errors.map((e) => `time:[${e.ns}] ${e.reason}`).join('; '), namespaces };
+
+  const options: WorldOptions = {
+    profile: opts.profile ?? image.profile,
+    host: { monotonic: { ...opts.host.monotonic }, boottime: { ...opts.host.boottime }, realtime: { ...realtime } },
+    firstPid: restorer,
+  };
+  const world = createWorld(options);
+  const events: RestoreEvent[] = [];
+  const apply1 = (op: Op, purpose: string, expect?: { ret?: number; text?: string; ts?: Timespec }) => {
+    const outcome = apply(world, op);
+    events.push({ op, outcome, purpose });
+    if (outcome.errno) throw new RestoreError(`restore step "${purpose}" (${op.call}) failed: ${outcome.rule ?? outcome.errno}`);
+    if (expect?.ret !== undefined && outcome.ret !== expect.ret) throw new RestoreError(`restore step "${purpose}": the plan expected ${expect.ret}, the model returned ${outcome.ret}`);
+    if (expect?.text !== undefined && outcome.text !== expect.text)
+      throw new RestoreError(`restore step "${purpose}": the plan expected ${JSON.stringify(expect.text)}, the model read ${JSON.stringify(outcome.text)}`);
+    if (expect?.ts !== undefined && (!outcome.ts || toNs(outcome.ts) !== toNs(expect.ts)))
+      throw new RestoreError(`restore step "${purpose}": the plan expected ${fmt(expect.ts)}, the model read ${outcome.ts ? fmt(outcome.ts) : 'nothing'}`);
+    return outcome;
+  };
+  try {
+    for (const step of plan.steps) apply1(step.op, step.why, step.expect);
+    // Credentials last: a task that gave up root could no longer setns.
+    for (const t of image.tasks)
+      if (world.tasks[t.tid] && (t.cred.uid !== 0 || t.cred.euid !== 0 || t.cred.suid !== 0))
+        apply1({ call: 'setresuid', tid: t.tid, ruid: t.cred.uid, euid: t.cred.euid, suid: t.cred.suid }, `task ${t.tid} takes its credentials back (uid ${t.cred.uid})`);
+  } catch (e) {
+    if (e instanceof RestoreError) return { ok: false, errno: 'EINVAL', error: e.message, namespaces };
+    throw e;
+  }
+  const bad = checkInvariants(world);
+  if (bad.length) throw new RestoreError(`the model broke its invariants during the restore: ${bad.join('; ')}`);
+  for (const n of namespaces) {
+    const creator = world.tasks[(n.createdBy as { tid: number }).tid];
+    n.newId = creator?.nsproxy != null ? world.nsproxies[creator.nsproxy].time : null;
+  }
+
+  // The proof: restore-plan's verdict over the readings every restored task takes at the restore instant.
+  const readings = desc.tasks.map((t) => {
+    const live = world.tasks[t.tid];
+    const m = readClock(world, live, 1);
+    const b = readClock(world, live, 7);
+    if (!m.ok || !b.ok) throw new RestoreError(`task ${t.tid} cannot read its clocks`);
+    return { tid: t.tid, monotonic: m.ts, boottime: b.ts, host: { monotonic: world.host.monotonic, boottime: world.host.boottime } };
+  });
+  const verdict = verifyRestore(desc, plan, readings);
+  const proof: ProofLine[] = [];
+  for (const tv of verdict.tasks)
+    for (const clock of ['monotonic', 'boottime'] as const) {
+      const checks = tv.checks.filter((c) => c.clock === clock);
+      const r = readings.find((x) => x.tid === tv.tid)![clock];
+      const D = checks[0].checkpointed;
+      const ok = checks.every((c) => c.ok);
+      const rel = toNs(r) === toNs(D) ? '=' : toNs(r) > toNs(D) ? '>' : '<, went BACKWARDS';
+      proof.push({
+        tid: tv.tid,
+        clock,
+        checkpointed: D,
+        restored: r,
+        ok,
+        detail: `task ${tv.tid} ${clock}: checkpointed ${fmt(D)}, restored ${fmt(r)} (${rel})${ok ? '' : `: ${checks.filter((c) => !c.ok).map((c) => c.why).join('; ')}`}`,
+      });
+    }
+  if (verdict.missing.length) proof.push(...verdict.missing.map((tid) => ({ tid, clock: 'monotonic' as const, checkpointed: { sec: 0, nsec: 0 }, restored: { sec: 0, nsec: 0 }, ok: false, detail: `task ${tid} was not restored` })));
+  const taskList = image.tasks.map((t) => {
+    const live = world.tasks[t.tid];
+    const nsp = live?.nsproxy != null ? world.nsproxies[live.nsproxy] : null;
+    return { tid: t.tid, time: nsp?.time ?? null, time_for_children: nsp?.time_for_children ?? null };
+  });
+  return { ok: true, policy, options, world, events, namespaces, proof, restorer, tasks: taskList, plan, verdict, notes: [...plan.beyondCriu, ...plan.notes, ...skipped] };
 }
