@@ -73,3 +73,6 @@ for n in $SCENARIOS; do
       echo "recorded thread-unshare.stderr.strace" ;;
   esac
 done
+
+# Locate and check every expectation of expectations.mjs in the new recordings.
+if [ $# -eq 0 ] && command -v node >/dev/null 2>&1; then node "$HERE/make-manifest.mjs"; fi

@@ -24,6 +24,7 @@ int main(void) {
   W("boottime_ 10 0\n");
   W("monotonic 10 0.5\n");
   W("monotonic +10 0\n");
+  W("monotonic 10 0\n   ");
   M("accepted");
   W("monotonic 10 0");
   W("monotonic 11 0 trailing garbage\n");
