@@ -119,7 +119,7 @@ export const TRACES = [
   },
   {
     name: 'clone3-newtime', variant: 'y', file: 'clone3-newtime.y.strace', options: ['-f', '-tt', '-y', '-s', '4096'],
-    shows: 'Same as clone3-newtime with -y only: fds show paths (3</proc/N/timens_offsets>) but nsfs fds are not decoded as time:[N].',
+    shows: 'Same as clone3-newtime with -y only: fds show paths (3</proc/N/timens_offsets>, 1</dev/null> without the <char 1:3> suffix that -yy adds).',
     expect: [
       { c: 'clone3', a: 'CLONE_NEWTIME', ret: 'pid', label: 'K' },
       { c: 'write', a: '"monotonic 7 0\\n"', child: 'K', errno: 'EACCES' },
