@@ -16,9 +16,13 @@ export function readClock(world: World, t: Task, clockid: number): { ok: true; t
   const off = offsetsOf(world, t) ?? { monotonic: { sec: 0, nsec: 0 }, boottime: { sec: 0, nsec: 0 } };
   const h = world.host;
   switch (clockid) {
+    case CLOCK.REALTIME_ALARM:
+    case CLOCK.BOOTTIME_ALARM:
+      // alarm_clock_get_timespec: no RTC device, no alarm clocks.
+      if (!world.alarmClocks) return { ok: false, rule: `clock_gettime: alarm clock ${clockid} needs an RTC device, this host has none (EINVAL)` };
+      return clockid === CLOCK.REALTIME_ALARM ? { ok: true, ts: { ...h.realtime } } : { ok: true, ts: add(h.boottime, off.boottime) };
     case CLOCK.REALTIME:
     case CLOCK.REALTIME_COARSE:
-    case CLOCK.REALTIME_ALARM:
       return { ok: true, ts: { ...h.realtime } };
     case CLOCK.TAI:
       return { ok: true, ts: add(h.realtime, { sec: world.taiOffset, nsec: 0 }) };
@@ -27,7 +31,6 @@ export function readClock(world: World, t: Task, clockid: number): { ok: true; t
     case CLOCK.MONOTONIC_COARSE:
       return { ok: true, ts: add(h.monotonic, off.monotonic) };
     case CLOCK.BOOTTIME:
-    case CLOCK.BOOTTIME_ALARM:
       return { ok: true, ts: add(h.boottime, off.boottime) };
     case CLOCK.PROCESS_CPUTIME_ID:
     case CLOCK.THREAD_CPUTIME_ID:
@@ -58,6 +61,8 @@ export function sysTimerAbs(world: World, op: Extract<SyscallOp, { call: 'timer_
       return fail('EOPNOTSUPP', `clock_nanosleep: clock ${c} cannot sleep (EOPNOTSUPP)`);
     return fail('EINVAL', `${op.api}: clock ${c} has no timers (EINVAL)`);
   }
+  if ((c === CLOCK.REALTIME_ALARM || c === CLOCK.BOOTTIME_ALARM) && !world.alarmClocks)
+    return fail('EOPNOTSUPP', `${op.api}: alarm clock ${c} needs an RTC device, this host has none (EOPNOTSUPP)`);
   if ((c === CLOCK.REALTIME_ALARM || c === CLOCK.BOOTTIME_ALARM) && !nsCapable(world, t.cred, world.init.user, 'CAP_WAKE_ALARM'))
     return fail('EPERM', `${op.api}: alarm clocks need CAP_WAKE_ALARM (EPERM)`);
   if (op.deadline.nsec < 0 || op.deadline.nsec >= 1e9 || op.deadline.sec < 0)

@@ -17,7 +17,7 @@ import { ModelError, rootCred, spawnTask, task, userCred } from './world.js';
 
 export * from './types.js';
 export * from './ops.js';
-export { createWorld, ModelError, profileOf, type WorldOptions, INIT_INUMS, PROC_DYNAMIC_FIRST } from './world.js';
+export { createWorld, ModelError, profileOf, capsFromMask, CAP_NUMBERS, type WorldOptions, INIT_INUMS, PROC_DYNAMIC_FIRST } from './world.js';
 export { PROFILES, resolveProfile, type Profile } from './profiles.js';
 export { checkInvariants } from './invariants.js';
 export { holders } from './refs.js';
@@ -82,7 +82,7 @@ export function apply(world: World, op: Op): Outcome {
       return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, true);
     case 'host.spawn': {
       const uid = op.uid ?? 0;
-      spawnTask(world, op.pid, op.ppid ?? world.reaper, uid === 0 ? rootCred(world.init.user) : userCred(world.init.user, uid));
+      spawnTask(world, op.pid, op.ppid ?? world.reaper, uid === 0 ? rootCred(world.init.user, world.rootCaps) : userCred(world.init.user, uid));
       return ok(op.pid);
     }
     case 'host.sysctl': {

@@ -189,6 +189,10 @@ export interface World {
   host: HostClocks;
   /** The TAI - UTC offset in seconds (CLOCK_TAI = REALTIME + this). */
   taiOffset: number;
+  /** Whether the alarm clocks work (they need an RTC device; without one they are EINVAL / EOPNOTSUPP). */
+  alarmClocks: boolean;
+  /** The capabilities root has on this host (a container may lack some, e.g. CAP_SYS_RESOURCE). */
+  rootCaps: Cap[];
   tasks: Record<number, Task>;
   nsproxies: Record<number, Nsproxy>;
   namespaces: Record<number, Namespace>;

@@ -39,6 +39,27 @@ export interface WorldOptions {
   maxTimeNamespaces?: number;
   /** TAI − UTC in seconds (default 37). */
   taiOffset?: number;
+  /** Whether the host has an RTC, so the alarm clocks work (default false, as on this machine kind). */
+  alarmClocks?: boolean;
+  /** The capability set of root on this host (default: all); e.g. capsFromMask(CapEff of /proc/self/status). */
+  rootCaps?: Cap[];
+}
+
+/** Capability numbers (include/uapi/linux/capability.h) of the capabilities the model uses. */
+export const CAP_NUMBERS: Record<Cap, number> = {
+  CAP_DAC_OVERRIDE: 1,
+  CAP_SETUID: 7,
+  CAP_SYS_PTRACE: 19,
+  CAP_SYS_ADMIN: 21,
+  CAP_SYS_RESOURCE: 24,
+  CAP_SYS_TIME: 25,
+  CAP_WAKE_ALARM: 35,
+};
+
+/** The model's capabilities present in a CapEff-style mask (hex string like "000001fffeffffff", or a bigint). */
+export function capsFromMask(mask: string | bigint): Cap[] {
+  const m = typeof mask === 'bigint' ? mask : BigInt(`0x${mask.replace(/^0x/, '')}`);
+  return CAPS.filter((c) => (m >> BigInt(CAP_NUMBERS[c])) & 1n);
 }
 
 export const ALL_CAPS: Cap[] = [...CAPS];
@@ -47,8 +68,8 @@ export function profileOf(world: World): Profile {
   return PROFILES[world.profile] ?? resolveProfile(world.profile);
 }
 
-export function rootCred(userns: number): Cred {
-  return { uid: 0, euid: 0, suid: 0, userns, caps: [...ALL_CAPS], permitted: [...ALL_CAPS], dumpable: true };
+export function rootCred(userns: number, caps: Cap[] = ALL_CAPS): Cred {
+  return { uid: 0, euid: 0, suid: 0, userns, caps: [...caps], permitted: [...caps], dumpable: true };
 }
 
 export function userCred(userns: number, uid: number): Cred {
@@ -88,11 +109,14 @@ export function createWorld(opts: WorldOptions = {}): World {
     const owner = namespaces[k].owner;
     if (owner !== null) namespaces[owner].count++;
   }
-  const cred: Cred = uid === 0 ? rootCred(init.user) : userCred(init.user, uid);
+  const rootCaps = [...(opts.rootCaps ?? ALL_CAPS)].sort();
+  const cred: Cred = uid === 0 ? rootCred(init.user, rootCaps) : userCred(init.user, uid);
   const world: World = {
     profile: profile.name,
     host,
     taiOffset: opts.taiOffset ?? 37,
+    alarmClocks: opts.alarmClocks ?? false,
+    rootCaps,
     tasks: {},
     nsproxies: {},
     namespaces,

@@ -81,8 +81,8 @@ describe('§3.6 exit', () => {
 });
 
 describe('§3.9 clocks', () => {
-  const offsetsWorld = () => {
-    const s = new Sim();
+  const offsetsWorld = (alarmClocks = true) => {
+    const s = new Sim({ alarmClocks });
     s.unshareTime(1);
     s.writeOffsets(1, 'monotonic 100 0\nboottime 200 5');
     const c = s.fork(1);
@@ -105,6 +105,12 @@ describe('§3.9 clocks', () => {
       expect(s.do({ call: 'clock_gettime', tid: c, clockid: id }).ts).toEqual(want(s));
     });
   }
+  it('without an RTC device (this machine kind) the alarm clocks are EINVAL to read and EOPNOTSUPP for timers', () => {
+    const { s, c } = offsetsWorld(false);
+    s.err({ call: 'clock_gettime', tid: c, clockid: 8 }, 'EINVAL');
+    s.err({ call: 'clock_gettime', tid: c, clockid: 9 }, 'EINVAL');
+    s.err({ call: 'timer_abs', tid: c, api: 'timer_settime', clockid: 9, deadline: { sec: 1, nsec: 0 } }, 'EOPNOTSUPP');
+  });
   it('CPU-time clocks are unchanged and not predicted; an invalid id → EINVAL', () => {
     const { s, c } = offsetsWorld();
     expect(s.do({ call: 'clock_gettime', tid: c, clockid: 2 }).inexact).toEqual(['ts']);

@@ -1,6 +1,7 @@
 // SEMANTICS.md §1 (objects) and §2 (invariants as concrete cases).
 import { describe, expect, it } from 'vitest';
 import { Sim, INIT_TIME, NEWTIME } from './helpers.js';
+import { capsFromMask } from '../../src/kernel/index.js';
 
 describe('§1 the initial time namespace', () => {
   it('has inode 4026531834 (0xEFFFFFFA), zero offsets, is frozen and starts with refcount 3', () => {
@@ -83,6 +84,15 @@ describe('§1 ucounts and max_time_namespaces', () => {
     s.err({ call: 'unshare', tid: b, flags: NEWTIME }, 'ENOSPC'); // (child, 0) fine, (init, 0) over
     expect(s.w.ucounts[`${userns}:0`]).toBeUndefined();
     expect(s.w.ucounts[`${s.w.init.user}:0`]).toBe(1);
+  });
+  it('root without CAP_SYS_RESOURCE (a container, like this machine) cannot open the sysctl for writing', () => {
+    const s = new Sim({ rootCaps: capsFromMask('000001fffeffffff') });
+    expect(s.w.tasks[1].cred.caps).not.toContain('CAP_SYS_RESOURCE');
+    s.err({ call: 'open', tid: 1, path: '/proc/sys/user/max_time_namespaces', mode: 'w' }, 'EACCES');
+    s.open(1, '/proc/sys/user/max_time_namespaces', 'r');
+    // ... but root of a child user namespace has it there
+    s.ok({ call: 'unshare', tid: 1, flags: 0x10000000 });
+    s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
   });
   it('the sysctl is written through /proc/sys/user/max_time_namespaces of the writer\'s user namespace', () => {
     const s = new Sim();
