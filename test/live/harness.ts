@@ -103,6 +103,7 @@ export function flagsOf(v: unknown): number {
       if (/^(0x[0-9a-f]+|\d+)$/i.test(k)) f += Number(k);
       else if (k === 'SIGCHLD') f += 17;
       else if (k in CLONE_NAMES) f += CLONE_NAMES[k];
+      else if (k in NS_FLAG) f += NS_FLAG[k as keyof typeof NS_FLAG];
       else throw new Error(`unknown flag ${p}`);
     }
   }
@@ -639,6 +640,10 @@ class Run {
 
   /** The bijection between model inums and real inode numbers. */
   bind(model: number, real: number, where: string): void {
+    const ns = this.world.namespaces[model];
+    // The initial namespaces with static inode numbers (include/linux/proc_ns.h) must match exactly.
+    if (ns?.initial && model < 0xf0000000 && real !== model)
+      this.fail(`initial ${ns.type} namespace: live inode ${real}, model ${model}`, [`at ${where}`]);
     const r = this.modelToReal.get(model);
     if (r === real) return;
     if (r !== undefined)

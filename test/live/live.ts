@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -133,6 +133,9 @@ export class LiveSession {
       server.once('error', reject);
       server.listen(sock, () => resolve());
     });
+    // Tasks that drop to another uid must still reach the socket.
+    chmodSync(dir, 0o755);
+    chmodSync(sock, 0o777);
     const proc = spawn(bin, [sock], { stdio: ['pipe', 'pipe', 'pipe'] });
     const s = new LiveSession(proc, server, dir);
     s.replyTimeoutMs = replyTimeoutMs;
