@@ -104,7 +104,7 @@ export type Statement =
   | { kind: 'title'; text: string; loc: Loc }
   | { kind: 'shows'; text: string; loc: Loc }
   | { kind: 'profile'; name: string; loc: Loc }
-  | { kind: 'host-clocks'; clocks: HostClocksSpec; loc: Loc }
+  | { kind: 'host-clocks'; clocks: HostClocksSpec; name?: string; loc: Loc }
   | { kind: 'host-time'; suspend: boolean; ns: bigint; loc: Loc }
   | { kind: 'sysctl'; value: number; expects: InlineExpect[]; loc: Loc }
   | { kind: 'task'; name: string; pid: number; uid: number; parent?: string; loc: Loc }

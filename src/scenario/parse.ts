@@ -525,10 +525,11 @@ function parseLine(l: Line): Statement | null {
         l.end();
         return { kind: 'sysctl', value: Number(m[1]), expects, loc };
       }
-      const o = l.options(['monotonic', 'boottime', 'realtime']);
+      const o = l.options(['monotonic', 'boottime', 'realtime', 'name']);
       l.end();
-      if (Object.keys(o).length === 0) l.fail('host: want advance DUR, suspend DUR, sysctl max_time_namespaces=N, or monotonic=S boottime=S realtime=S');
-      return { kind: 'host-clocks', clocks: hostClocks(l, o), loc };
+      if (Object.keys(o).length === 0) l.fail('host: want advance DUR, suspend DUR, sysctl max_time_namespaces=N, or [name=NAME] monotonic=S boottime=S realtime=S');
+      if (o.name !== undefined && !NAME_RE.test(o.name)) l.fail(`"${o.name}" is not a machine name`);
+      return { kind: 'host-clocks', clocks: hostClocks(l, o), name: o.name, loc };
     }
     case 'task': {
       const name = l.word('a task name');

@@ -81,6 +81,7 @@ class Runner {
   readonly results: ExpectResult[] = [];
   readonly images: Record<string, CheckpointImage> = {};
   host: HostClocksSpec = {};
+  hostName = 'host1';
   tasks = new Map<string, number>();
   fds = new Map<string, number>();
   nsNames = new Map<string, number>();
@@ -159,6 +160,7 @@ class Runner {
       case 'host-clocks':
         if (this.m) this.fail(loc, 'host clocks are set before the first task; later, use "host advance DUR" or "host suspend DUR"');
         this.host = { ...this.host, ...st.clocks };
+        if (st.name) this.hostName = st.name;
         return;
       case 'host-time':
         this.world(loc);
@@ -198,7 +200,7 @@ class Runner {
         firstPid: st.pid,
         uid: st.uid,
       };
-      this.machines.push({ name: 'host1', options, world: createWorld(options), events: [], restoredFrom: null });
+      this.machines.push({ name: this.hostName, options, world: createWorld(options), events: [], restoredFrom: null });
     } else {
       const w = this.m.world;
       if (w.tasks[st.pid]) this.fail(loc, `pid ${st.pid} is already taken`);
@@ -528,7 +530,7 @@ class Runner {
     else if (!result.ok) this.record(loc, this.srcText(loc), false, `restore failed: ${result.error}`);
     if (!result.ok) return;
     const events: ScenarioEvent[] = result.events.map((e) => ({ kind: 'op', op: e.op, outcome: e.outcome, line: loc.line }));
-    events.push({ kind: 'marker', call: 'marker.restore', data: { image: st.image, policy: st.policy, namespaces: result.namespaces, proof: result.proof }, line: loc.line });
+    events.push({ kind: 'marker', call: 'marker.restore', data: { image: st.image, root: img.root, policy: st.policy, namespaces: result.namespaces, proof: result.proof }, line: loc.line });
     this.machines.push({ name, options: result.options, world: result.world, events, restoredFrom: { image: st.image, line: loc.line, result } });
     // The restored tree keeps its pids: names of tasks that were in the image stay bound; fds do not carry over.
     for (const [n, pid] of [...this.tasks]) if (!result.world.tasks[pid]) this.tasks.delete(n);

@@ -3,5 +3,11 @@
  * One import and one entry per module, so that several people can add commands without touching main.ts.
  */
 import type { Command } from 'commander';
+import { register as scenario } from './scenario.js';
+import { register as restore } from './restore.js';
+import { register as demo } from './demo.js';
 
 export const registrations: ((program: Command) => void)[] = [];
+registrations.push(scenario);
+registrations.push(restore);
+registrations.push(demo);
