@@ -1,6 +1,7 @@
 // Restore planning (src/replay/restore-plan.ts): CRIU's offsets arithmetic, ERANGE before writing, the ops a
 // restorer issues — run through the kernel model, which must answer exactly what each step expects.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { apply, checkInvariants, createWorld, showOffsets, CLONE, type Op, type Outcome, type World } from '../src/kernel/index.js';
 import { offsetRangeError } from '../src/kernel/timens.js';
@@ -422,5 +423,82 @@ describe('bad checkpoints get typed errors naming the path', () => {
     const p = planRestore(c, { host: { monotonic: ts(1), boottime: ts(1) } });
     expect(p.namespaces.map((n) => n.id)).toEqual(['ct']);
     expect(p.notes[0]).toMatch(/"empty" has no task/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The real kernel: the plan's lines, written the way CRIU writes them, make the clocks continue from D.
+
+const LIVE_SCRIPT = String.raw`
+import ctypes, os, sys, json, time
+libc = ctypes.CDLL(None, use_errno=True)
+arg = json.loads(sys.argv[1])
+if arg["phase"] == "host":
+    print(json.dumps([time.clock_gettime_ns(time.CLOCK_MONOTONIC), time.clock_gettime_ns(time.CLOCK_BOOTTIME)])); sys.exit(0)
+if libc.unshare(0x80) != 0:
+    print(json.dumps({"error": "unshare: " + os.strerror(ctypes.get_errno())})); sys.exit(0)
+fd = os.open("/proc/self/timens_offsets", os.O_RDWR)
+res = []
+for line in arg["lines"]:
+    try: res.append(os.write(fd, line.encode()))
+    except OSError as e: res.append(-e.errno)
+os.close(fd)
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(w, json.dumps([time.clock_gettime_ns(time.CLOCK_MONOTONIC), time.clock_gettime_ns(time.CLOCK_BOOTTIME)]).encode()); os._exit(0)
+os.waitpid(pid, 0)
+print(json.dumps({"writes": res, "child": json.loads(os.read(r, 4096))}))
+`;
+function live(arg: object): any {
+  const r = spawnSync('python3', ['-c', LIVE_SCRIPT, JSON.stringify(arg)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+const liveReason = (() => {
+  if (process.getuid?.() !== 0) return 'needs root (CAP_SYS_ADMIN and CAP_SYS_TIME)';
+  try {
+    const probe = live({ phase: 'write', lines: [] });
+    return probe.error ? `no time namespaces here (${probe.error})` : null;
+  } catch (e) {
+    return `python3 unavailable: ${(e as Error).message}`;
+  }
+})();
+if (liveReason) console.warn(`skipping live restore-plan tests: ${liveReason}`);
+
+describe.skipIf(liveReason !== null)('on the real kernel', () => {
+  const nsToTs = (ns: number | bigint) => {
+    const b = BigInt(ns);
+    return ts(Number(b / 1_000_000_000n), Number(b % 1_000_000_000n));
+  };
+  for (const [name, D] of [
+    ['a checkpoint from a long-running host (positive offsets)', { monotonic: ts(900_000, 123_456_789), boottime: ts(950_000, 999_999_999) }],
+    ['a checkpoint from a freshly booted host (negative offsets)', { monotonic: ts(1, 500_000_000), boottime: ts(2) }],
+  ] as const)
+    it(`${name}: the first task reads D plus the few milliseconds since the host clocks were sampled`, () => {
+      const [m, b] = live({ phase: 'host' });
+      const host = { monotonic: nsToTs(m), boottime: nsToTs(b) };
+      const cp: CheckpointDescription = { timens: [{ id: 1, ...D, offsets: Z }], tasks: [{ pid: 10, tid: 10, ppid: 1, timens: 1 }] };
+      const plan = planRestore(cp, { host });
+      expect(plan.ok).toBe(true);
+      const lines = plan.namespaces[0];
+      const out = live({ phase: 'write', lines: [lines.clocks.monotonic.line, lines.clocks.boottime.line] });
+      expect(out.writes).toEqual([lines.clocks.monotonic.line.length, lines.clocks.boottime.line.length]);
+      const [cm, cb] = out.child.map(nsToTs);
+      for (const [got, want] of [
+        [cm, D.monotonic],
+        [cb, D.boottime],
+      ] as const) {
+        expect(compare(got, want)).toBeGreaterThanOrEqual(0); // never backwards
+        expect(compare(got, add(want, ts(5)))).toBeLessThan(0); // and only the sampling delay ahead
+      }
+    });
+  it('a D past KTIME_SEC_MAX/2 is refused by the plan and by the kernel alike (ERANGE)', () => {
+    const [m, b] = live({ phase: 'host' });
+    const D = ts(KTIME_SEC_MAX_HALF + 1);
+    const plan = planRestore({ timens: [{ id: 1, monotonic: D, boottime: D, offsets: Z }], tasks: [{ pid: 10, tid: 10, ppid: 1, timens: 1 }] }, { host: { monotonic: nsToTs(m), boottime: nsToTs(b) } });
+    expect(plan.errors.map((e) => e.clock)).toEqual(['monotonic', 'boottime']);
+    const out = live({ phase: 'write', lines: [plan.namespaces[0].clocks.monotonic.line, plan.namespaces[0].clocks.boottime.line] });
+    expect(out.writes).toEqual([-34, -34]);
   });
 });
