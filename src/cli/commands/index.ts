@@ -6,8 +6,10 @@ import type { Command } from 'commander';
 import { register as scenario } from './scenario.js';
 import { register as restore } from './restore.js';
 import { register as demo } from './demo.js';
+import { register as importConfig } from './import-config.js';
 
 export const registrations: ((program: Command) => void)[] = [];
 registrations.push(scenario);
 registrations.push(restore);
 registrations.push(demo);
+registrations.push(importConfig);
