@@ -227,6 +227,11 @@ describe('bad JSON and bad types name the file, line and JSON path', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The real kernel judges the same writes: each write of the plan into a freshly unshared time namespace gives
 // the errno the model gave, with the model's host clocks set to the machine's.
+/** The interpreter itself (not a pyenv shim, which costs a shell per call). */
+const PYTHON = (() => {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : 'python3';
+})();
 const LIVE_SCRIPT = String.raw`
 import ctypes, os, sys, json, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -243,7 +248,7 @@ for data in arg:
 print(json.dumps({"host": host, "writes": res}))
 `;
 function liveWrites(texts: string[]): { host: [number, number]; writes: number[]; error?: string } {
-  const r = spawnSync('python3', ['-c', LIVE_SCRIPT, JSON.stringify(texts)], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', LIVE_SCRIPT, JSON.stringify(texts)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

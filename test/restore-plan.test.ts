@@ -429,6 +429,11 @@ describe('bad checkpoints get typed errors naming the path', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The real kernel: the plan's lines, written the way CRIU writes them, make the clocks continue from D.
 
+/** The interpreter itself (not a pyenv shim, which costs a shell per call). */
+const PYTHON = (() => {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : 'python3';
+})();
 const LIVE_SCRIPT = String.raw`
 import ctypes, os, sys, json, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -451,7 +456,7 @@ os.waitpid(pid, 0)
 print(json.dumps({"writes": res, "child": json.loads(os.read(r, 4096))}))
 `;
 function live(arg: object): any {
-  const r = spawnSync('python3', ['-c', LIVE_SCRIPT, JSON.stringify(arg)], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', LIVE_SCRIPT, JSON.stringify(arg)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
