@@ -1,29 +1,34 @@
 /**
- * Writing scenario, restore and demo events to ledgers. A new ledger gets sealed records (src/events sealRecord:
- * v, seq, prev, hash over the canonical encoding), one NDJSON line each.
+ * Writing scenario, restore and demo events to new ledgers through src/ledger (single-writer lock, hash chain,
+ * group commit with fsync).
  */
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, basename, extname, join } from 'node:path';
-import { sealRecord } from '../events/record.js';
-import { ZERO_HASH } from '../events/canonical.js';
+import { openLedger, lockPathOf, indexPathOf, snapshotDirOf } from '../ledger/index.js';
 import type { EventInput } from '../events/schema.js';
 
 export class LedgerExistsError extends Error {
   override name = 'LedgerExistsError';
 }
 
-/** Write `records` as a new ledger at `path` (refuses to overwrite unless `force`). Returns the number of records. */
+/**
+ * Write `records` as a new ledger at `path` (refuses an existing one unless `force`, which removes it and its
+ * sidecars first). Returns the number of records.
+ */
 export function writeNewLedger(path: string, records: EventInput[], opts: { force?: boolean } = {}): number {
-  if (existsSync(path) && !opts.force) throw new LedgerExistsError(`${path} already exists (a ledger is append-only: choose a new path or remove it)`);
+  if (existsSync(path)) {
+    if (!opts.force) throw new LedgerExistsError(`${path} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
+    for (const p of [path, indexPathOf(path), snapshotDirOf(path)]) rmSync(p, { recursive: true, force: true });
+    if (existsSync(lockPathOf(path))) throw new LedgerExistsError(`${path} is locked by a writer (${lockPathOf(path)})`);
+  }
   mkdirSync(dirname(path), { recursive: true });
-  let prev = ZERO_HASH;
-  const lines: string[] = [];
-  records.forEach((r, i) => {
-    const { record, line } = sealRecord(r, i + 1, prev, i);
-    prev = record.hash;
-    lines.push(line);
-  });
-  writeFileSync(path, lines.map((l) => `${l}\n`).join(''), { flag: opts.force ? 'w' : 'wx' });
+  const w = openLedger(path, { create: true });
+  try {
+    w.append(records, { expectedLastSeq: 0 });
+    w.flush();
+  } finally {
+    w.close();
+  }
   return records.length;
 }
 
