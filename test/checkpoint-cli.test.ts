@@ -1,0 +1,178 @@
+/**
+ * The CLI of restore, scenario run and import oci/lxc: exit codes, --json shapes, ledgers, errors naming the file.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { cli } from './fixtures/scenarios/cli.js';
+import { apply, CLONE, createWorld } from '../src/kernel/index.js';
+import { captureImage } from '../src/replay/checkpoint.js';
+import { verifyLedger } from '../src/ledger/index.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tns-cp-test-'));
+
+function imageFile(dir: string, offsets = 'monotonic 86400 5\nboottime 100 0\n'): string {
+  const w = createWorld({ firstPid: 10, host: { realtime: { sec: 1764000000, nsec: 0 }, monotonic: { sec: 2000, nsec: 0 }, boottime: { sec: 2100, nsec: 0 } } });
+  apply(w, { call: 'unshare', tid: 10, flags: CLONE.NEWTIME });
+  const fd = apply(w, { call: 'open', tid: 10, path: '/proc/self/timens_offsets', mode: 'w' }).ret;
+  const wr = apply(w, { call: 'write', tid: 10, fd, data: offsets });
+  if (wr.errno) throw new Error(wr.rule);
+  const c = apply(w, { call: 'fork', tid: 10 }).ret;
+  apply(w, { call: 'fork', tid: c });
+  const path = join(dir, 'img.json');
+  writeFileSync(path, JSON.stringify(captureImage(w, c), null, 2));
+  return path;
+}
+
+describe('tns restore', () => {
+  it('--json: namespaces with exact offsets, tasks with their proof, ok', async () => {
+    const d = tmp();
+    const img = imageFile(d);
+    const r = await cli(['restore', img, '--host-monotonic', '10.5', '--host-boottime', '20', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    // D = 2000 + 86400.000000005 = 88400.000000005; O = D − 10.5 = 88389.500000005
+    expect(j.namespaces).toHaveLength(1);
+    expect(j.namespaces[0].offsets).toEqual({ monotonic: { sec: 88389, nsec: 500000005 }, boottime: { sec: 2180, nsec: 0 } });
+    expect(j.tasks.map((t: { tid: number }) => t.tid)).toEqual([11, 12]);
+    for (const t of j.tasks) for (const p of t.proof) expect(p.restored).toEqual(p.checkpointed);
+  });
+
+  it('-o writes a ledger of the restorer events that verifies; the text report shows the formula', async () => {
+    const d = tmp();
+    const img = imageFile(d);
+    const out = join(d, 'b.ndjson');
+    const r = await cli(['restore', img, '--host-monotonic', '10', '--host-boottime', '10', '--policy', 'advance', '--elapsed', '1m', '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('O = D + elapsed − (now − P) = 88400.000000005 + 60.000000000 − (10.000000000 − 0.000000000) = 88450.000000005 s');
+    expect(r.stdout).toContain('restored: no clock goes backwards (advance)');
+    expect(verifyLedger(out).ok).toBe(true);
+  });
+
+  it('ERANGE: refused before writing anything, exit 1, no ledger', async () => {
+    const d = tmp();
+    const img = imageFile(d, 'monotonic 4611680000 0\n');
+    const out = join(d, 'x.ndjson');
+    const r = await cli(['restore', img, '--host-monotonic', '1', '--host-boottime', '1', '--policy', 'advance', '--elapsed', '100d', '-o', out, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(false);
+    expect(j.errno).toBe('ERANGE');
+    expect(j.error).toMatch(/KTIME_SEC_MAX\/2/);
+    expect(j.ledger).toBeNull();
+  });
+
+  it('bad input: exit 2 with the file and the field', async () => {
+    const d = tmp();
+    const bad = join(d, 'bad.json');
+    writeFileSync(bad, '{"format": "tns-checkpoint", "version": 7}');
+    let r = await cli(['restore', bad, '--host-monotonic', '1', '--host-boottime', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}: version: this tns reads image version 1`);
+    writeFileSync(bad, '{"format": \n oops');
+    r = await cli(['restore', bad, '--host-monotonic', '1', '--host-boottime', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}(:\\d+)?: not JSON`));
+    const img = imageFile(d);
+    r = await cli(['restore', img, '--host-monotonic', 'soon', '--host-boottime', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--host-monotonic: "soon" is not a number of seconds/);
+    r = await cli(['restore', img, '--host-monotonic', '1', '--host-boottime', '1', '--policy', 'rewind']);
+    expect(r.code).toBe(2);
+    r = await cli(['restore', join(d, 'missing.json'), '--host-monotonic', '1', '--host-boottime', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('missing.json: no such file');
+  });
+});
+
+describe('tns scenario run', () => {
+  it('reports each expectation; exit 1 when one fails; --json; -o ledgers per host', async () => {
+    const d = tmp();
+    const f = join(d, 's.tns');
+    writeFileSync(f, 'task A pid=1\nA unshare CLONE_NEWTIME expect ok\nA fork -> B\nexpect frozen @B.time\ncheckpoint c pid=B\nrestore c on other monotonic=5 boottime=5\nexpect clock B monotonic == 1000\n');
+    let r = await cli(['scenario', 'run', f, '-o', join(d, 'l.ndjson'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.ledgers.map((l: { path: string }) => l.path)).toEqual([join(d, 'l.ndjson'), join(d, 'l.other.ndjson')]);
+    for (const l of j.ledgers) expect(verifyLedger(l.path).ok).toBe(true);
+    writeFileSync(f, 'task A pid=1\nA unshare CLONE_NEWTIME expect EPERM\n');
+    r = await cli(['scenario', 'run', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`FAIL ${f}:2 [host1] A unshare CLONE_NEWTIME expect EPERM`);
+    writeFileSync(f, 'task A pid=1\nA unshare CLONE_NEWBOGUS\n');
+    r = await cli(['scenario', 'run', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`tns: ${f}:2: unknown flag "CLONE_NEWBOGUS" (e.g. CLONE_NEWTIME, CLONE_NEWUSER, CLONE_VM, SIGCHLD, 0x80)\n`);
+  });
+
+  it('scenario list shows the library', async () => {
+    const r = await cli(['scenario', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const items = JSON.parse(r.stdout) as { file: string; title: string }[];
+    expect(items.length).toBeGreaterThanOrEqual(12);
+    expect(items.every((i) => i.title.length > 0)).toBe(true);
+  });
+});
+
+describe('tns import oci / lxc', () => {
+  it('a valid runc config: the container enters a new namespace with the offsets', async () => {
+    const d = tmp();
+    const f = join(d, 'config.json');
+    writeFileSync(f, JSON.stringify({ process: { args: ['/bin/sh'] }, linux: { namespaces: [{ type: 'time' }], timeOffsets: { monotonic: { secs: 86400, nanosecs: 0 } } } }));
+    const r = await cli(['import', 'oci', f, '--json', '-o', join(d, 'o.ndjson')]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.time).toBe('new');
+    expect(Number(j.clocks.monotonic)).toBe(1000 + 86400);
+    expect(verifyLedger(join(d, 'o.ndjson')).ok).toBe(true);
+  });
+
+  it('nanosecs ≥ 1e9 gets the kernel answer EINVAL (exit 1); offsets without a time namespace get runc\'s own error (exit 2)', async () => {
+    const d = tmp();
+    const f = join(d, 'config.json');
+    writeFileSync(f, JSON.stringify({ linux: { namespaces: [{ type: 'time' }], timeOffsets: { boottime: { secs: 1, nanosecs: 1000000000 } } } }));
+    let r = await cli(['import', 'oci', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('EINVAL');
+    writeFileSync(f, JSON.stringify({ linux: { namespaces: [{ type: 'pid' }], timeOffsets: { boottime: { secs: 1, nanosecs: 0 } } } }));
+    r = await cli(['import', 'oci', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/runc refuses this config .*time namespace offsets specified, but time namespace isn't enabled/);
+  });
+
+  it('lxc: 2000ms is EINVAL from the kernel; units are LXC\'s', async () => {
+    const d = tmp();
+    const f = join(d, 'config');
+    writeFileSync(f, 'lxc.time.offset.boot = 2000ms\n');
+    let r = await cli(['import', 'lxc', f, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).failed).toMatchObject({ call: 'write', errno: 'EINVAL' });
+    writeFileSync(f, 'lxc.time.offset.monotonic = 2h\nlxc.time.offset.boot = 999ms\n');
+    r = await cli(['import', 'lxc', f, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).clocks).toEqual({ monotonic: String(1000 + 7200), boottime: '1000.999' });
+    writeFileSync(f, 'lxc.time.offset.boot = 20x\n');
+    r = await cli(['import', 'lxc', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}:1:`);
+  });
+
+  it('works whichever module creates the `import` command first', async () => {
+    const strace = (p: Command) => {
+      p.command('import').description('other module').command('strace').action(() => process.stdout.write('strace ran\n'));
+    };
+    // theirs after ours (ours created `import`): their program.command('import') returns ours
+    const r1 = await cli(['import', 'strace'], [strace]);
+    expect(r1.stdout).toBe('strace ran\n');
+    expect((await cli(['import', 'oci', '/nonexistent/config.json'], [strace])).stderr).toContain('no such file');
+    // theirs before ours: ours adds oci and lxc to their `import`
+    const r2 = await cli(['import', 'strace'], [strace], { extraFirst: true });
+    expect(r2.stdout).toBe('strace ran\n');
+    expect((await cli(['import', 'lxc', '/nonexistent/config'], [strace], { extraFirst: true })).stderr).toContain('no such file');
+  });
+});
