@@ -5,7 +5,7 @@
  */
 import { fail, ok, type Outcome, type SyscallOp } from './ops.js';
 import { NS_LINKS, type NsproxySlot, type OpenFile, type Task, type World } from './types.js';
-import { nsCapable, ptraceMayAccess } from './cred.js';
+import { nsCapable, ptraceMayAccess, uidMapped } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
 import { ModelError, newId, profileOf, task } from './world.js';
@@ -115,7 +115,26 @@ export function nsOfLink(world: World, t: Task, link: string): number | null {
   if (link === 'user') return t.cred.userns;
   if (link === 'pid') return t.pidns;
   if (t.nsproxy === null) return null;
-  return world.nsproxies[t.nsproxy][link as NsproxySlot];
+  const inum = world.nsproxies[t.nsproxy][link as NsproxySlot];
+  // pidns_for_children_get: a pid namespace without a child reaper (no process created in it yet) shows ENOENT.
+  if (link === 'pid_for_children' && !hasChildReaper(world, inum)) return null;
+  return inum;
+}
+
+/** pid_ns->child_reaper is set by the namespace's first process (and stays set); approximated by "a task lives in it". */
+function hasChildReaper(world: World, pidns: number): boolean {
+  if (world.namespaces[pidns]?.initial) return true;
+  for (const k in world.tasks) if (world.tasks[k].pidns === pidns) return true;
+  return false;
+}
+
+/**
+ * capable_wrt_inode_uidgid(inode, cap): the capability in the caller's user namespace, and the inode's owner mapped
+ * there (privileged_wrt_inode_uidgid). The model knows no uid_map contents: a user namespace either maps its
+ * parent's ids (the initial one) or nothing (a new one).
+ */
+function capableWrtInode(world: World, t: Task, cap: 'CAP_DAC_OVERRIDE'): boolean {
+  return nsCapable(world, t.cred, t.cred.userns, cap) && uidMapped(world, t.cred.userns);
 }
 
 /** The owner uid of /proc/PID files (task_dump_owner): the task's euid when dumpable, else root. */
@@ -136,7 +155,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         return fail('EACCES', `open ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
       const inum = nsOfLink(world, target, p.link);
       if (inum === null) return fail('ENOENT', `open ${op.path}: task ${p.tid} has exited (no nsproxy) (ENOENT)`);
-      if (op.mode !== 'r' && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
+      if (op.mode !== 'r' && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE'))
         return fail('EACCES', `open ${op.path} for writing: nsfs files are read-only (EACCES)`);
       getNs(world, inum);
       const file = newFile(world, { kind: 'nsfs', ns: inum, nsType: world.namespaces[inum].type, mode: op.mode });
@@ -144,8 +163,8 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
     }
     case 'timens_offsets': {
       const target = world.tasks[p.tid];
-      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
-        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644 (EACCES)`);
+      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE'))
+        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
       getNs(world, t.cred.userns);
       const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
       return ok(installFd(world, t, file, cloexec, op.fd));
