@@ -8,8 +8,10 @@
  * A scenario names tasks (the first one is `root`, default "A") and fds; the harness resolves names to the real
  * tids and fd numbers the kernel returned and hands those to the model as bindings (`child`, `fd`, `pidfd`).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   apply,
+  capsFromMask,
   checkInvariants,
   CLOCK,
   CLONE,
@@ -23,6 +25,7 @@ import {
   type Timespec,
   type World,
 } from '../../src/kernel/index.js';
+import { nsOfLink } from '../../src/kernel/files.js';
 import { LiveError, LiveSession, liveFds, nsInode, procState, type HostReading } from './live.js';
 
 /** A task or fd reference: a scenario name, or a plain number. */
@@ -59,6 +62,28 @@ export interface RunOptions {
   profile?: string;
   /** Check the scenario's `expect` fields (default true). */
   checkExpect?: boolean;
+  /**
+   * Whether an op may be skipped (its task is gone or blocked, or a name it uses was never bound because the op that
+   * should have made it failed). Default false: a skipped op is a mismatch, so no scenario silently loses the ops
+   * that matter. An op may also say `"maySkip": true` itself.
+   */
+  allowSkip?: boolean;
+}
+
+/** Root's effective capabilities on this host (this container's root lacks CAP_SYS_RESOURCE). */
+export function hostCapEff(): string {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error('/proc/self/status has no CapEff line');
+  return m[1];
+}
+
+/** Whether the host has an RTC device (the alarm clocks need one). */
+export function hostHasRtc(): boolean {
+  try {
+    return existsSync('/sys/class/rtc') && readdirSync('/sys/class/rtc').length > 0;
+  } catch {
+    return false;
+  }
 }
 
 export interface RunResult {
@@ -149,14 +174,10 @@ function parseReply(line: string | null, what: string): LiveOutcome {
   return { ret, errno: ret === -1 && e ? errnoName(e) : undefined, extra: p.slice(3) };
 }
 
-/** The namespace a /proc/TID/ns/<link> shows in the model, or null (ENOENT). */
+/** The namespace a /proc/TID/ns/<link> shows in the model, or null (ENOENT): the model's own ns_get_path. */
 function modelLink(world: World, tid: number, link: string): number | null {
   const t = world.tasks[tid];
-  if (!t) return null;
-  if (link === 'user') return t.cred.userns;
-  if (link === 'pid') return t.pidns;
-  if (t.nsproxy === null) return null;
-  return world.nsproxies[t.nsproxy][link as keyof World['nsproxies'][number]] as number;
+  return t ? nsOfLink(world, t, link) : null;
 }
 
 function hostNow(h: HostReading, clockid: number): Timespec {
@@ -229,6 +250,8 @@ class Run {
       uid: 0,
       inumBase: base,
       maxTimeNamespaces: this.live.savedMaxTimeNamespaces,
+      rootCaps: capsFromMask(hostCapEff()),
+      alarmClocks: hostHasRtc(),
     });
     this.names.set(root, this.live.t0);
     this.knownTids.add(this.live.t0);
@@ -412,6 +435,8 @@ class Run {
     const tid = this.task(s.task);
     const t = tid === null ? undefined : this.world.tasks[tid];
     if (!r || !t || t.state !== 'running' || this.vforkPending.has(tid!) || !this.live.conns.has(tid!)) {
+      const why = !t ? `task ${s.task ?? this.scenario.root ?? 'A'} does not exist` : t.state !== 'running' ? `task ${tid} is ${t.state}` : this.vforkPending.has(tid!) ? `task ${tid} sleeps in vfork` : !this.live.conns.has(tid!) ? `task ${tid} has no live connection` : 'a name it uses is unbound';
+      if (!this.opts.allowSkip && s.maySkip !== true) this.fail(`op skipped: ${why}`, ['(a scenario must not refer to tasks or fds that do not exist at that point; set "maySkip": true on the op if intended)']);
       this.skipped++;
       this.done.push(`(skipped) ${JSON.stringify(s)}`);
       return;
