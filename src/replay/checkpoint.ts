@@ -6,9 +6,20 @@
  * The image format is described by imageSchema() (written to events/checkpoint-image.schema.json) and documented in
  * replay/README.md. validateImage() checks an image read from disk (untrusted) field by field.
  */
-import { NSPROXY_SLOTS, type Namespace, type NsType, type Task, type Timespec, type TimensOffsets, type World } from '../kernel/index.js';
+import { NSPROXY_SLOTS, type Namespace, type NsType, type Task, type Timespec, type TimensOffsets, type World, type WorldOptions } from '../kernel/index.js';
 
 export const IMAGE_FORMAT = 'tns-checkpoint';
+
+/**
+ * The world a ledger written by tns starts from (its genesis), the same rule as `tns import strace`: the model's own
+ * first task has pid 4194304 (PID_MAX_LIMIT, a pid no trace can show), the profile is the leading marker.profile's and
+ * the host clocks are the first record's `at`; every real task comes from an event (host.spawn when it just exists).
+ */
+export const GENESIS_PID = 4194304;
+
+export function genesisOptions(profile: string, host: { realtime: Timespec; monotonic: Timespec; boottime: Timespec }): WorldOptions {
+  return { profile, firstPid: GENESIS_PID, host: structuredClone(host) };
+}
 export const IMAGE_VERSION = 1;
 
 export interface ImageCred {

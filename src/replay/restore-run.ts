@@ -13,7 +13,7 @@
  * reported before anything is written.
  */
 import { apply, checkInvariants, CLONE, createWorld, readClock, type Op, type Outcome, type Timespec, type World, type WorldOptions } from '../kernel/index.js';
-import type { CheckpointImage, ImageTask, ImageTimens } from './checkpoint.js';
+import { GENESIS_PID, genesisOptions, type CheckpointImage, type ImageTask, type ImageTimens } from './checkpoint.js';
 import { CheckpointError as PlanInputError, planRestore, verifyRestore, type CheckpointDescription, type RestorePlan, type RestoreVerdict } from './restore-plan.js';
 
 export type RestorePolicy = 'freeze' | 'advance';
@@ -155,12 +155,8 @@ function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): Resto
   const tids = new Set(image.tasks.map((t) => t.tid));
   let restorer = opts.restorerPid ?? 1;
   if (opts.restorerPid === undefined) while (tids.has(restorer)) restorer++;
-  else if (tids.has(restorer)) throw new RestoreError(`restorer pid ${restorer} is a pid of the image`);
-  const options: WorldOptions = {
-    profile: opts.profile ?? image.profile,
-    host: { monotonic: { ...opts.host.monotonic }, boottime: { ...opts.host.boottime }, realtime: { ...realtime } },
-    firstPid: restorer,
-  };
+  else if (tids.has(restorer) || restorer === GENESIS_PID) throw new RestoreError(`restorer pid ${restorer} is a pid of the image or the genesis`);
+  const options: WorldOptions = genesisOptions(opts.profile ?? image.profile, { monotonic: opts.host.monotonic, boottime: opts.host.boottime, realtime });
   const world = createWorld(options);
 
   // 1. The plan: offsets of every time namespace the tree uses, checked before anything is written. A namespace
@@ -237,6 +233,7 @@ function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): Resto
   const offsetsText = (p: NamespacePlan) =>
     `1 ${p.offsets.monotonic.sec} ${p.offsets.monotonic.nsec}\n7 ${p.offsets.boottime.sec} ${p.offsets.boottime.nsec}\n`;
   const nsFd = new Map<number, number>(); // image time ns id → restorer's nsfs fd pinning its new namespace
+  run({ call: 'host.spawn', pid: restorer }, `the restorer (pid ${restorer}) runs on the new host, in the host's time namespace`);
   let nextHelper = restorer + 1;
   const freePid = () => {
     while (tids.has(nextHelper) || world.tasks[nextHelper]) nextHelper++;
@@ -399,7 +396,7 @@ function restoreWithPlan(image: CheckpointImage, opts: RestoreOptions): RestoreR
   const tids = new Set(image.tasks.map((t) => t.tid));
   let restorer = opts.restorerPid ?? 1;
   if (opts.restorerPid === undefined) while (tids.has(restorer)) restorer++;
-  else if (tids.has(restorer)) throw new RestoreError(`restorer pid ${restorer} is a pid of the image`);
+  else if (tids.has(restorer) || restorer === GENESIS_PID) throw new RestoreError(`restorer pid ${restorer} is a pid of the image or the genesis`);
   const { desc, skipped } = imageToDescription(image);
   const initUser = image.namespaces.find((n) => n.type === 'user' && n.initial)?.id;
   for (const t of image.tasks)
@@ -424,11 +421,7 @@ function restoreWithPlan(image: CheckpointImage, opts: RestoreOptions): RestoreR
   }));
   if (!plan.ok) return { ok: false, errno: 'ERANGE', error: plan.errors.map((e) => `time:[${e.ns}] ${e.reason}`).join('; '), namespaces };
 
-  const options: WorldOptions = {
-    profile: opts.profile ?? image.profile,
-    host: { monotonic: { ...opts.host.monotonic }, boottime: { ...opts.host.boottime }, realtime: { ...realtime } },
-    firstPid: restorer,
-  };
+  const options: WorldOptions = genesisOptions(opts.profile ?? image.profile, { monotonic: opts.host.monotonic, boottime: opts.host.boottime, realtime });
   const world = createWorld(options);
   const events: RestoreEvent[] = [];
   const apply1 = (op: Op, purpose: string, expect?: { ret?: number; text?: string; ts?: Timespec }) => {
@@ -443,6 +436,7 @@ function restoreWithPlan(image: CheckpointImage, opts: RestoreOptions): RestoreR
     return outcome;
   };
   try {
+    apply1({ call: 'host.spawn', pid: restorer }, `the restorer (criu restore, pid ${restorer}) runs on the new host, in the host's time namespace`);
     for (const step of plan.steps) apply1(step.op, step.why, step.expect);
     // Credentials last: a task that gave up root could no longer setns.
     for (const t of image.tasks)

@@ -20,7 +20,7 @@ import {
 } from '../kernel/index.js';
 import type { Approx, CallSpec, ClockTerm, Cmp, Expectation, HostClocksSpec, InlineExpect, Loc, NsRef, Scenario, Statement, TaskRef } from './ast.js';
 import { parseScenario, ScenarioError } from './parse.js';
-import { captureImage, CheckpointError, type CheckpointImage } from '../replay/checkpoint.js';
+import { captureImage, CheckpointError, GENESIS_PID, genesisOptions, type CheckpointImage } from '../replay/checkpoint.js';
 import { restoreImage, type RestoreResult } from '../replay/restore-run.js';
 import { clockName, formatNs, nsToTimespec, timespecToNs } from './values.js';
 
@@ -38,6 +38,8 @@ export interface Machine {
   events: ScenarioEvent[];
   /** How it came to be: null for the first machine, else the restore that made it. */
   restoredFrom: { image: string; line: number; result: RestoreResult } | null;
+  /** The last pid handed out on this machine. */
+  lastPid: number;
 }
 
 export interface ExpectResult {
@@ -191,24 +193,30 @@ class Runner {
   declareTask(st: Extract<Statement, { kind: 'task' }>): void {
     const loc = st.loc;
     if (this.tasks.has(st.name)) this.fail(loc, `task ${st.name} is already declared`);
+    if (st.pid === GENESIS_PID) this.fail(loc, `pid ${GENESIS_PID} is the model's own first task (the ledger's genesis): choose another pid`);
     if (!this.m) {
       if (st.parent) this.fail(loc, 'the first task has no parent in the scenario');
       const h = { ...DEFAULT_HOST, ...this.host };
-      const options: WorldOptions = {
-        profile: this.profile,
-        host: { realtime: nsToTimespec(h.realtime), monotonic: nsToTimespec(h.monotonic), boottime: nsToTimespec(h.boottime) },
-        firstPid: st.pid,
-        uid: st.uid,
-      };
-      this.machines.push({ name: this.hostName, options, world: createWorld(options), events: [], restoredFrom: null });
-    } else {
-      const w = this.m.world;
-      if (w.tasks[st.pid]) this.fail(loc, `pid ${st.pid} is already taken`);
-      const ppid = st.parent !== undefined ? this.taskPid(loc, { name: st.parent }) : undefined;
-      const out = this.applyOp(loc, { call: 'host.spawn', pid: st.pid, uid: st.uid, ppid });
-      if (out.errno) this.fail(loc, `cannot spawn task ${st.name}: ${out.rule ?? out.errno}`);
+      const options = genesisOptions(this.profile, { realtime: nsToTimespec(h.realtime), monotonic: nsToTimespec(h.monotonic), boottime: nsToTimespec(h.boottime) });
+      this.machines.push({ name: this.hostName, options, world: createWorld(options), events: [], restoredFrom: null, lastPid: 0 });
     }
+    const w = this.m!.world;
+    if (w.tasks[st.pid]) this.fail(loc, `pid ${st.pid} is already taken`);
+    const ppid = st.parent !== undefined ? this.taskPid(loc, { name: st.parent }) : undefined;
+    const out = this.applyOp(loc, { call: 'host.spawn', pid: st.pid, uid: st.uid, ...(ppid !== undefined ? { ppid } : {}) });
+    if (out.errno) this.fail(loc, `cannot spawn task ${st.name}: ${out.rule ?? out.errno}`);
     this.tasks.set(st.name, st.pid);
+  }
+
+  /** The next pid the kernel would give: one above the highest in use on this machine (never the genesis pid). */
+  nextPid(): number {
+    const w = this.m!.world;
+    let max = 0;
+    for (const k in w.tasks) if (Number(k) !== GENESIS_PID && Number(k) > max) max = Number(k);
+    let p = Math.max(max, this.m!.lastPid) + 1;
+    while (w.tasks[p]) p++;
+    this.m!.lastPid = p;
+    return p;
   }
 
   taskPid(loc: Loc, ref: TaskRef): number {
@@ -299,6 +307,9 @@ class Runner {
     const t = this.liveTask(loc, st.task);
     if (t.state === 'zombie') this.fail(loc, `task ${t.tid} has exited (a zombie cannot make calls)`);
     const op = this.buildOp(loc, t.tid, st.spec);
+    // The kernel hands out pids in order; the scenario does the same and records the pid in the event (a binding),
+    // so a replay of the ledger needs no allocator of its own.
+    if ((op.call === 'fork' || op.call === 'vfork' || op.call === 'clone' || op.call === 'clone3') && op.child === undefined) op.child = this.nextPid();
     const out = this.applyOp(loc, op);
     if (st.bind) {
       const isTask = ['fork', 'vfork', 'clone', 'clone3'].includes(st.spec.call);
@@ -531,7 +542,7 @@ class Runner {
     if (!result.ok) return;
     const events: ScenarioEvent[] = result.events.map((e) => ({ kind: 'op', op: e.op, outcome: e.outcome, line: loc.line }));
     events.push({ kind: 'marker', call: 'marker.restore', data: { image: st.image, root: img.root, policy: st.policy, namespaces: result.namespaces, proof: result.proof }, line: loc.line });
-    this.machines.push({ name, options: result.options, world: result.world, events, restoredFrom: { image: st.image, line: loc.line, result } });
+    this.machines.push({ name, options: result.options, world: result.world, events, restoredFrom: { image: st.image, line: loc.line, result }, lastPid: 0 });
     // The restored tree keeps its pids: names of tasks that were in the image stay bound; fds do not carry over.
     for (const [n, pid] of [...this.tasks]) if (!result.world.tasks[pid]) this.tasks.delete(n);
     this.fds.clear();

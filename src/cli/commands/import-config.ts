@@ -16,6 +16,7 @@ import { readText } from './scenario.js';
 import { LedgerExistsError, writeNewLedger } from '../../scenario/ledger-io.js';
 import type { EventInput } from '../../events/schema.js';
 import { formatTs } from '../../scenario/values.js';
+import { genesisOptions } from '../../replay/checkpoint.js';
 
 export interface ConfigRun {
   kind: 'oci' | 'lxc';
@@ -34,10 +35,14 @@ export interface ConfigRun {
 
 /** Apply a runtime's plan with the model, stopping at the first refused step (the runtime aborts there). */
 export function runConfigPlan(kind: 'oci' | 'lxc', plan: RuncPlan | LxcPlan, opts: { profile?: string } = {}): ConfigRun {
-  const world = createWorld({ profile: opts.profile, firstPid: plan.pids.hostParent });
+  const w0 = createWorld({ profile: opts.profile });
+  const world = createWorld(genesisOptions(w0.profile, w0.host));
   const clocks = () => ({ monotonic: { ...world.host.monotonic }, boottime: { ...world.host.boottime }, realtime: { ...world.host.realtime } });
   const records: EventInput[] = [{ op: { call: 'marker.profile', profile: world.profile }, at: clocks() }];
   const steps: ConfigRun['steps'] = [];
+  // The host task that starts the runtime exists without a creation event.
+  const spawn: Op = { call: 'host.spawn', pid: plan.pids.hostParent };
+  records.push({ op: spawn, outcome: apply(world, spawn), recorded: false, at: clocks(), note: `${plan.file}: the host task that starts the runtime` });
   let failed: ConfigRun['failed'] = null;
   for (const s of plan.steps) {
     const at = clocks();
