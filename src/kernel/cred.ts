@@ -21,17 +21,23 @@ export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): b
 
 /**
  * __ptrace_may_access(task, PTRACE_MODE_READ_*): same thread group; or the caller's uid equals the target's
- * uid, euid and suid and the target is dumpable; or CAP_SYS_PTRACE over the target's user namespace.
- * (gids and LSMs are not modelled; Yama only restricts attach, not read.)
+ * uid, euid and suid and the target is dumpable; or CAP_SYS_PTRACE over the target's user namespace. Then the
+ * LSM hook cap_ptrace_access_check (security/commoncap.c): the caller must be in the target's user namespace with
+ * a superset of the target's permitted capabilities (effective ones for FSCREDS, permitted ones for REALCREDS), or
+ * have CAP_SYS_PTRACE over the target's user namespace. (gids and other LSMs are not modelled; Yama only restricts
+ * attach, not read.)
  */
-export function ptraceMayAccess(world: World, caller: Task, target: Task): boolean {
+export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 'fscreds' | 'realcreds' = 'fscreds'): boolean {
   if (caller.tgid === target.tgid) return true;
   const c = caller.cred;
   const t = target.cred;
   const sameUser = c.uid === t.euid && c.uid === t.suid && c.uid === t.uid;
-  if (!sameUser && !nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE')) return false;
-  if (!t.dumpable && !nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE')) return false;
-  return true;
+  const ptraceCap = nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE');
+  if (!sameUser && !ptraceCap) return false;
+  if (!t.dumpable && !ptraceCap) return false;
+  const callerCaps = mode === 'fscreds' ? c.caps : c.permitted;
+  const subset = c.userns === t.userns && t.permitted.every((cap) => callerCaps.includes(cap));
+  return subset || ptraceCap;
 }
 
 /** Whether a uid is mapped in a user namespace (a fresh one maps nothing until uid_map is written). */

@@ -154,7 +154,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
       if (!ptraceMayAccess(world, t, target))
         return fail('EACCES', `open ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
       const inum = nsOfLink(world, target, p.link);
-      if (inum === null) return fail('ENOENT', `open ${op.path}: task ${p.tid} has exited (no nsproxy) (ENOENT)`);
+      if (inum === null) return fail('ENOENT', `open ${op.path}: task ${p.tid} has exited (no nsproxy), or a new pid namespace has no process yet (ENOENT)`);
       if (op.mode !== 'r' && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE'))
         return fail('EACCES', `open ${op.path} for writing: nsfs files are read-only (EACCES)`);
       getNs(world, inum);
@@ -214,7 +214,7 @@ export function sysReadlink(world: World, op: Extract<SyscallOp, { call: 'readli
   const target = world.tasks[p.tid];
   if (!ptraceMayAccess(world, t, target)) return fail('EACCES', `readlink ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
   const inum = nsOfLink(world, target, p.link);
-  if (inum === null) return fail('ENOENT', `readlink ${op.path}: task ${p.tid} has exited (ENOENT)`);
+  if (inum === null) return fail('ENOENT', `readlink ${op.path}: task ${p.tid} has exited, or a new pid namespace has no process yet (ENOENT)`);
   const text = `${world.namespaces[inum].type}:[${inum}]`;
   return ok(text.length, { text });
 }
@@ -230,7 +230,9 @@ export function sysPidfdOpen(world: World, op: Extract<SyscallOp, { call: 'pidfd
   const target = world.tasks[op.pid];
   if (!target) return fail('ESRCH', `pidfd_open: no process ${op.pid} (ESRCH)`);
   if (target.tgid !== target.tid && !(op.flags & PIDFD_THREAD))
-    return fail('EINVAL', `pidfd_open: ${op.pid} is not a thread-group leader (EINVAL)`);
+    return profileOf(world).pidfdOpenNonLeaderEnoent
+      ? fail('ENOENT', `pidfd_open: ${op.pid} is not a thread-group leader (ENOENT on current kernels, seen on 6.18)`)
+      : fail('EINVAL', `pidfd_open: ${op.pid} is not a thread-group leader (EINVAL)`);
   const file = newFile(world, { kind: 'pidfd', pid: op.pid, mode: 'rw' });
   return ok(installFd(world, t, file, true, op.fd));
 }
@@ -294,6 +296,9 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
   const t = task(world, op.tid);
   const f = fileAt(world, t, op.fd);
   if (!f) return fail('EBADF', `${op.call}: fd ${op.fd} is not open (EBADF)`);
+  // ksys_pwrite64 tests FMODE_PWRITE (cleared by seq_open) before vfs_write tests FMODE_WRITE.
+  if (op.call === 'pwrite' && (f.kind === 'timens_offsets' || f.kind === 'proc_text'))
+    return fail('ESPIPE', 'pwrite: seq_file clears FMODE_PWRITE (ESPIPE)');
   if (f.mode === 'r') return fail('EBADF', `${op.call}: fd ${op.fd} is open read-only (EBADF)`);
   const count = op.data.length;
   switch (f.kind) {
@@ -303,7 +308,6 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
     case 'proc_text':
       return fail('EINVAL', `${op.call}: ${f.path} has no write operation (EINVAL)`);
     case 'timens_offsets': {
-      if (op.call === 'pwrite') return fail('ESPIPE', 'pwrite: seq_file clears FMODE_PWRITE (ESPIPE)');
       if (f.pos !== 0) return fail('EINVAL', `write timens_offsets: file position ${f.pos} is not 0 (EINVAL)`);
       if (count >= 4096) return fail('EINVAL', `write timens_offsets: ${count} bytes is not below a page (EINVAL)`);
       const parsed = parseOffsetsWrite(op.data, profileOf(world).offsetsSymbolicClocks);

@@ -25,6 +25,8 @@ export interface Profile {
   procStatVirtualized: boolean;
   /** 6.9+: pidfd_open accepts PIDFD_THREAD (O_EXCL) for a non-leader thread. */
   pidfdThread: boolean;
+  /** Newer kernels (seen on 6.18): pidfd_open of a pid that is not a thread-group leader is ENOENT (before: EINVAL). */
+  pidfdOpenNonLeaderEnoent: boolean;
 }
 
 const base: Profile = {
@@ -40,6 +42,7 @@ const base: Profile = {
   futexTimensConverted: true,
   procStatVirtualized: true,
   pidfdThread: true,
+  pidfdOpenNonLeaderEnoent: true,
 };
 
 export const PROFILES: Record<string, Profile> = {
@@ -57,6 +60,7 @@ export const PROFILES: Record<string, Profile> = {
     futexTimensConverted: false,
     procStatVirtualized: false,
     pidfdThread: false,
+    pidfdOpenNonLeaderEnoent: false,
   },
   '6.1': {
     ...base,
@@ -66,6 +70,7 @@ export const PROFILES: Record<string, Profile> = {
     execSwitchesTimens: false,
     clone3NewTime: false,
     pidfdThread: false,
+    pidfdOpenNonLeaderEnoent: false,
   },
   '6.2': {
     ...base,
@@ -73,6 +78,7 @@ export const PROFILES: Record<string, Profile> = {
     description: 'Linux 6.2: exec switches to time_for_children; clone3 still refuses CLONE_NEWTIME.',
     clone3NewTime: false,
     pidfdThread: false,
+    pidfdOpenNonLeaderEnoent: false,
   },
   '6.3+': base,
 };

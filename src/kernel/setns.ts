@@ -103,7 +103,7 @@ export function sysSetns(world: World, tid: number, fd: number, nstype: number):
       putNsproxy(world, set.nsproxy.id);
       return fail('ESRCH', 'setns: the pidfd\'s process has been reaped (ESRCH)');
     }
-    if (!ptraceMayAccess(world, me, target)) {
+    if (!ptraceMayAccess(world, me, target, 'realcreds')) {
       putNsproxy(world, set.nsproxy.id);
       return fail('EPERM', `setns: no ptrace read access to ${target.tid} (EPERM)`);
     }

@@ -42,3 +42,48 @@ describe('pidns_for_children_get: no /proc/PID/ns/pid_for_children before the ne
     expect(s.do({ call: 'readlink', tid: 1, path: '/proc/self/ns/pid_for_children' }).text).toBe('pid:[4026531836]');
   });
 });
+
+describe('security/commoncap.c cap_ptrace_access_check after __ptrace_may_access', () => {
+  it('a task in a child user namespace cannot open or readlink the ns links of a root task outside it (EACCES)', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    s.ok({ call: 'unshare', tid: b, flags: CLONE.NEWUSER | NEWTIME }); // same uid 0, but another user namespace
+    s.err({ call: 'open', tid: b, path: '/proc/1/ns/time', mode: 'r' }, 'EACCES');
+    s.err({ call: 'readlink', tid: b, path: '/proc/1/ns/time' }, 'EACCES');
+    // the other way round: root outside has CAP_SYS_PTRACE over the child user namespace
+    expect(s.open(1, `/proc/${b}/ns/time_for_children`, 'r')).toBe(3);
+  });
+  it('same uid, same user namespace, but fewer capabilities than the target: EACCES; with CAP_SYS_PTRACE: allowed', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    s.ok({ call: 'capset', tid: b, caps: ['CAP_SETUID', 'CAP_SYS_TIME'] });
+    s.err({ call: 'open', tid: b, path: '/proc/1/ns/time', mode: 'r' }, 'EACCES');
+    const c = s.fork(1);
+    s.ok({ call: 'capset', tid: c, caps: ['CAP_SYS_PTRACE'] });
+    expect(s.open(c, '/proc/1/ns/time', 'r')).toBe(3);
+  });
+  it('setns by pidfd judges the permitted set (PTRACE_MODE_READ_REALCREDS): EPERM from a child user namespace', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    const pfd = s.ok({ call: 'pidfd_open', tid: b, pid: 1, flags: 0 });
+    s.ok({ call: 'unshare', tid: b, flags: CLONE.NEWUSER });
+    s.err({ call: 'setns', tid: b, fd: pfd, nstype: NEWTIME }, 'EPERM');
+  });
+});
+
+describe('pidfd_open and pwrite error precedence', () => {
+  it('pidfd_open of a non-leader thread: ENOENT on 6.18, EINVAL on the 6.1 profile', () => {
+    const s = new Sim();
+    const th = s.thread(1);
+    s.err({ call: 'pidfd_open', tid: th, pid: th, flags: 0 }, 'ENOENT');
+    const old = new Sim({ profile: '6.1' });
+    const th2 = old.thread(1);
+    old.err({ call: 'pidfd_open', tid: 1, pid: th2, flags: 0 }, 'EINVAL');
+  });
+  it('pwrite on a read-only timens_offsets fd: ESPIPE (FMODE_PWRITE is tested before FMODE_WRITE)', () => {
+    const s = new Sim();
+    const fd = s.open(1, '/proc/self/timens_offsets', 'r');
+    s.err({ call: 'pwrite', tid: 1, fd, data: 'monotonic 1 0\n', offset: 0 }, 'ESPIPE');
+    s.err({ call: 'write', tid: 1, fd, data: 'monotonic 1 0\n' }, 'EBADF');
+  });
+});

@@ -163,13 +163,13 @@ describe('§3.4 setns by pidfd', () => {
     expect(s.T(joiner)).toBe(x);
     expect(s.w.tasks[joiner].cred.userns).toBe(s.w.tasks[owner].cred.userns);
   });
-  it('pidfd_open: unknown flags EINVAL, pid 0 EINVAL, no such pid ESRCH, a non-leader thread EINVAL', () => {
+  it('pidfd_open: unknown flags EINVAL, pid 0 EINVAL, no such pid ESRCH, a non-leader thread ENOENT (6.18; see live-findings.test.ts)', () => {
     const s = new Sim();
     const th = s.thread(1);
     s.err({ call: 'pidfd_open', tid: 1, pid: 1, flags: 1 }, 'EINVAL');
     s.err({ call: 'pidfd_open', tid: 1, pid: 0, flags: 0 }, 'EINVAL');
     s.err({ call: 'pidfd_open', tid: 1, pid: 999, flags: 0 }, 'ESRCH');
-    s.err({ call: 'pidfd_open', tid: 1, pid: th, flags: 0 }, 'EINVAL');
+    s.err({ call: 'pidfd_open', tid: 1, pid: th, flags: 0 }, 'ENOENT');
     s.ok({ call: 'pidfd_open', tid: 1, pid: th, flags: 0o200 }); // PIDFD_THREAD
   });
 });
