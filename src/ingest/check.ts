@@ -17,6 +17,7 @@ import {
   type Timespec,
   type World,
   type WorldOptions,
+  type Cap,
 } from '../kernel/index.js';
 import { InumBinding, parseNsText } from './binding.js';
 import {
@@ -399,6 +400,9 @@ export class TraceChecker {
 
 export interface TraceSourceOptions {
   profile?: string;
+  /** Capabilities / uid of processes adopted without a creating line (see StraceToOpsOptions). */
+  spawnCaps?: Cap[];
+  uid?: number;
   lenient?: boolean;
   /** Called with bytes read so far and the total (progress on a TTY). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
@@ -434,7 +438,7 @@ export async function openTrace(paths: string[], opts: { lenient?: boolean; onPr
 /** Import strace output and check it against the model: the whole `tns check FILE` pipeline. */
 export async function checkTrace(paths: string[], opts: TraceSourceOptions = {}): Promise<TraceCheckResult> {
   const reader = await openTrace(paths, opts);
-  const imp = new TraceImport({ profile: opts.profile });
+  const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
   const checker = new TraceChecker({ profile: opts.profile, maxDivergences: opts.maxDivergences });
   let seq = 0;
   const feed = (evs: TraceEvent[]) => {

@@ -1402,7 +1402,7 @@ export class ImportClock {
   private firstT: number | undefined;
 
   /** Events held until the first MONOTONIC/BOOTTIME sample tells the host's uptime (or CLOCK_WINDOW events pass). */
-  private hold: TraceEvent[] | null = null;
+  private hold: TraceEvent[] | null = [];
   private sawUptime = false;
 
   push(ev: TraceEvent): TraceEvent[] {

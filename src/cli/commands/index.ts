@@ -7,9 +7,15 @@ import { register as scenario } from './scenario.js';
 import { register as restore } from './restore.js';
 import { register as demo } from './demo.js';
 import { register as importConfig } from './import-config.js';
+import { register as importStrace } from './import.js';
+import { register as check } from './check.js';
+import { register as record } from './record.js';
 
 export const registrations: ((program: Command) => void)[] = [];
 registrations.push(scenario);
 registrations.push(restore);
 registrations.push(demo);
 registrations.push(importConfig);
+registrations.push(importStrace);
+registrations.push(check);
+registrations.push(record);

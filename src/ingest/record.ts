@@ -1,0 +1,219 @@
+/**
+ * Imported traces and the ledger, and running a command under strace:
+ *  - importStrace: strace output → a new ledger (events keep the source file and line);
+ *  - checkLedger: a ledger → the same check as a trace (recorded outcomes are the truth);
+ *  - recordUnderStrace: run a command under strace with the options the importer needs.
+ *
+ * Ledger encoding of an imported event: `op`; `outcome` with `recorded: true` (the real kernel's answer);
+ * `pid` (the calling thread); `src {file, line, endLine?}`; `at.monotonic` = the estimated host CLOCK_MONOTONIC
+ * (the time axis of the clock check); `note` = the syscall as the trace names it, then `; fd N<annotation>` when
+ * -yy annotated the fd argument (checked against the model's fd table). The first record is a marker.profile.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, openSync, readSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { EventInput, EventRecord } from '../events/index.js';
+import { openLedger, readLedgerBatches, indexPathOf, snapshotDirOf, lockPathOf } from '../ledger/index.js';
+import { CAPS, type Cap, type Timespec } from '../kernel/index.js';
+import { TraceChecker, openTrace, type CheckResult, type TraceSourceOptions } from './check.js';
+import { TraceImport, type ImportStats, type TraceEvent } from './trace-to-ops.js';
+
+function spec(sec: number): Timespec {
+  const whole = Math.floor(sec);
+  let nsec = Math.round((sec - whole) * 1e9);
+  let s = whole;
+  if (nsec >= 1e9) {
+    s += 1;
+    nsec -= 1e9;
+  }
+  return { sec: s, nsec };
+}
+
+/** A TraceEvent as a ledger record input. */
+export function eventToInput(ev: TraceEvent): EventInput {
+  const rec: EventInput = { op: ev.op };
+  if (ev.outcome) {
+    rec.outcome = Object.fromEntries(Object.entries(ev.outcome).filter(([, v]) => v !== undefined)) as EventInput['outcome'];
+    rec.recorded = true;
+  }
+  if (ev.pid !== undefined) rec.pid = ev.pid;
+  if (ev.src) rec.src = ev.src;
+  if (ev.t !== undefined && ev.t >= 0) rec.at = { monotonic: spec(ev.t) };
+  if (ev.src) rec.note = ev.note !== undefined ? `${ev.call}; ${ev.note}` : ev.call;
+  return rec;
+}
+
+/** A ledger record back as a TraceEvent (markers: null). Outcomes the model computed (recorded: false) are not truth. */
+export function recordToEvent(r: EventRecord): TraceEvent | null {
+  const op = r.op;
+  if (op.call.startsWith('marker.')) return null;
+  const ev: TraceEvent = { op: op as TraceEvent['op'], call: op.call };
+  if (r.outcome && r.recorded) ev.outcome = { ...r.outcome };
+  if (r.pid !== undefined) ev.pid = r.pid;
+  if (r.src) ev.src = { ...r.src };
+  if (r.at?.monotonic) ev.t = r.at.monotonic.sec + r.at.monotonic.nsec / 1e9;
+  if (r.note !== undefined) {
+    const i = r.note.indexOf('; ');
+    if (i >= 0) {
+      ev.call = r.note.slice(0, i);
+      ev.note = r.note.slice(i + 2);
+    } else ev.call = r.note;
+  }
+  return ev;
+}
+
+export class LedgerExists extends Error {
+  override name = 'LedgerExists';
+}
+
+export interface ImportResult {
+  ledger: string;
+  records: number;
+  events: number;
+  lines: number;
+  badLines: number;
+  stats: ImportStats;
+}
+
+/** strace output → a new ledger. Refuses an existing ledger unless `force`. */
+export async function importStrace(
+  paths: string[],
+  ledger: string,
+  opts: TraceSourceOptions & { force?: boolean; spawnCaps?: Cap[]; uid?: number } = {},
+): Promise<ImportResult> {
+  if (existsSync(ledger)) {
+    if (!opts.force) throw new LedgerExists(`${ledger} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
+    for (const p of [ledger, indexPathOf(ledger), snapshotDirOf(ledger), lockPathOf(ledger)]) rmSync(p, { recursive: true, force: true });
+  }
+  const reader = await openTrace(paths, opts);
+  const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
+  mkdirSync(dirname(ledger) || '.', { recursive: true });
+  const w = openLedger(ledger, { create: true, fsync: 'batch' });
+  let records = 0;
+  try {
+    w.append({ op: { call: 'marker.profile', profile: imp.ops.world.profile } });
+    records++;
+    let buf: EventInput[] = [];
+    const put = (evs: TraceEvent[]) => {
+      for (const ev of evs) buf.push(eventToInput(ev));
+      if (buf.length >= 1000) {
+        w.append(buf);
+        records += buf.length;
+        buf = [];
+      }
+    };
+    for await (const batch of reader.batches()) for (const r of batch) put(imp.push(r));
+    put(imp.end());
+    if (buf.length) {
+      w.append(buf);
+      records += buf.length;
+    }
+    w.flush();
+  } finally {
+    w.close();
+  }
+  return { ledger, records, events: imp.stats.events, lines: reader.stats.lines, badLines: reader.stats.badLines, stats: imp.stats };
+}
+
+/** Check a ledger of imported events (the profile: `profile`, else the ledger's marker.profile, else 6.3+). */
+export async function checkLedger(path: string, opts: { profile?: string; maxDivergences?: number } = {}): Promise<CheckResult> {
+  let checker: TraceChecker | null = null;
+  const make = (profile: string) => new TraceChecker({ profile, maxDivergences: opts.maxDivergences });
+  for await (const batch of readLedgerBatches(path)) {
+    for (const r of batch) {
+      if (!checker) {
+        if (r.op.call === 'marker.profile') {
+          checker = make(opts.profile ?? r.op.profile);
+          continue;
+        }
+        checker = make(opts.profile ?? '6.3+');
+      }
+      const ev = recordToEvent(r);
+      if (ev) checker.push({ ...ev, seq: r.seq });
+    }
+  }
+  return (checker ?? make(opts.profile ?? '6.3+')).end(0);
+}
+
+/** Whether a file looks like a ledger (NDJSON records) rather than strace text. */
+export function looksLikeLedger(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, 256, 0);
+    const head = buf.toString('utf8', 0, n).trimStart();
+    return head.startsWith('{"');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The syscalls `tns record` traces: everything the importer models, and nothing else (small traces). */
+export const STRACE_TRACE_SET =
+  '%process,unshare,setns,open,openat,close,dup,dup2,dup3,fcntl,read,write,pwrite64,lseek,readlink,readlinkat,pidfd_open,' +
+  'clock_gettime,clock_nanosleep,timer_create,timer_settime,timerfd_create,timerfd_settime,setuid,setresuid,setreuid,capset,prctl,wait4,waitid';
+
+export function straceArgs(out: string, cmd: string[]): string[] {
+  return ['-f', '-tt', '-yy', '-s', '4096', '-e', `trace=${STRACE_TRACE_SET}`, '-o', out, '--', ...cmd];
+}
+
+export class StraceMissing extends Error {
+  override name = 'StraceMissing';
+}
+
+/** Whether strace can be run (null) or why not. */
+export function straceProblem(): string | null {
+  const r = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
+    return 'strace is not installed (on Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace)';
+  if (r.error) return `strace cannot be run: ${r.error.message}`;
+  return null;
+}
+
+/** The capabilities the model checks that this process has, when not all of them (read from /proc/self/status). */
+export function ownModelCaps(): Cap[] | undefined {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (!m) return undefined;
+    const v = BigInt(`0x${m[1]}`);
+    const bits: Record<Cap, number> = {
+      CAP_DAC_OVERRIDE: 1,
+      CAP_SETUID: 7,
+      CAP_SYS_ADMIN: 21,
+      CAP_SYS_PTRACE: 19,
+      CAP_SYS_RESOURCE: 24,
+      CAP_SYS_TIME: 25,
+      CAP_WAKE_ALARM: 35,
+    };
+    const caps = CAPS.filter((c) => (v >> BigInt(bits[c])) & 1n);
+    return caps.length === CAPS.length ? undefined : caps;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RecordRun {
+  trace: string;
+  /** The command's exit status (strace passes it on), or the signal. */
+  status: number | null;
+  signal: string | null;
+  dir: string;
+}
+
+/** Run `cmd` under strace (stdio inherited); the trace goes to a temporary file. */
+export async function recordUnderStrace(cmd: string[]): Promise<RecordRun> {
+  const problem = straceProblem();
+  if (problem) throw new StraceMissing(problem);
+  const dir = mkdtempSync(join(tmpdir(), 'tns-record-'));
+  const trace = join(dir, 'trace.strace');
+  const child = spawn('strace', straceArgs(trace, cmd), { stdio: 'inherit' });
+  const { status, signal } = await new Promise<{ status: number | null; signal: string | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, sig) => resolve({ status: code, signal: sig }));
+  });
+  return { trace, status, signal, dir };
+}
