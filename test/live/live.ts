@@ -51,6 +51,8 @@ export interface HostReading {
   monotonic: Timespec;
   boottime: Timespec;
   tai: Timespec;
+  /** CLOCK_MONOTONIC_RAW: not slewed by NTP, so it drifts from CLOCK_MONOTONIC (the model has one monotonic clock). */
+  raw: Timespec;
 }
 
 export class LiveError extends Error {
@@ -256,12 +258,13 @@ export class LiveSession {
   async clk(): Promise<HostReading> {
     const r = await this.coord('CLK');
     const n = r.split(' ').slice(1).map(Number);
-    if (n.length !== 8 || n.some((x) => !Number.isFinite(x))) throw new LiveError(`bad CLK answer ${r}`);
+    if (n.length !== 10 || n.some((x) => !Number.isFinite(x))) throw new LiveError(`bad CLK answer ${r}`);
     return {
       realtime: { sec: n[0], nsec: n[1] },
       monotonic: { sec: n[2], nsec: n[3] },
       boottime: { sec: n[4], nsec: n[5] },
       tai: { sec: n[6], nsec: n[7] },
+      raw: { sec: n[8], nsec: n[9] },
     };
   }
 

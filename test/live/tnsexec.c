@@ -6,7 +6,7 @@
  *   - becomes a child subreaper and reaps every zombie child at once (the model's outside reaper),
  *   - forks the first modelled task T0 (its own process group, stdio on /dev/null, default signal mask),
  *   - serves host-level requests on stdin/stdout (one line each):
- *       CLK            -> "C <rt s> <rt ns> <mono s> <mono ns> <boot s> <boot ns> <tai s> <tai ns>"
+ *       CLK            -> "C <rt s> <rt ns> <mono s> <mono ns> <boot s> <boot ns> <tai s> <tai ns> <raw s> <raw ns>"
  *       PROBE <n>      -> "P <inum> ..."  the next n dynamic inode numbers the kernel hands out (a child
  *                         unshares CLONE_NEWUTS n times holding each one), all released before the answer
  *       QUIT / EOF     -> kill every task (SIGKILL to T0's process group), reap them, restore
@@ -649,14 +649,15 @@ static void probe(int n) {
 }
 
 static void clk_line(void) {
-  struct timespec r, m, b, t;
+  struct timespec r, m, b, t, w;
   clock_gettime(CLOCK_REALTIME, &r);
   clock_gettime(CLOCK_MONOTONIC, &m);
   clock_gettime(CLOCK_BOOTTIME, &b);
   clock_gettime(CLOCK_TAI, &t);
+  clock_gettime(CLOCK_MONOTONIC_RAW, &w);
   char s[256];
-  snprintf(s, sizeof s, "C %lld %ld %lld %ld %lld %ld %lld %ld\n", (long long)r.tv_sec, r.tv_nsec, (long long)m.tv_sec, m.tv_nsec,
-           (long long)b.tv_sec, b.tv_nsec, (long long)t.tv_sec, t.tv_nsec);
+  snprintf(s, sizeof s, "C %lld %ld %lld %ld %lld %ld %lld %ld %lld %ld\n", (long long)r.tv_sec, r.tv_nsec, (long long)m.tv_sec, m.tv_nsec,
+           (long long)b.tv_sec, b.tv_nsec, (long long)t.tv_sec, t.tv_nsec, (long long)w.tv_sec, w.tv_nsec);
   out_line(s);
 }
 
