@@ -6,6 +6,10 @@
  * The image format is described by imageSchema() (written to events/checkpoint-image.schema.json) and documented in
  * replay/README.md. validateImage() checks an image read from disk (untrusted) field by field.
  */
+import { Projector } from './project.js';
+import { inferGenesis } from './genesis.js';
+import { countRecords, openLedger, readLedgerBatchesSync, readRecordAt } from '../ledger/index.js';
+import type { Divergence } from './outcome.js';
 import { NSPROXY_SLOTS, type Namespace, type NsType, type Task, type Timespec, type TimensOffsets, type World, type WorldOptions } from '../kernel/index.js';
 
 export const IMAGE_FORMAT = 'tns-checkpoint';
@@ -253,7 +257,7 @@ function criuVerdict(tasks: ImageTask[], timens: ImageTimens[], root: number): {
   const pending = live.filter((t) => t.ns!.time_for_children !== t.ns!.time);
   if (pending.length)
     refusals.push(
-      `time_for_children differs from time for task${pending.length > 1 ? 's' : ''} ${pending.map((t) => t.tid).join(', ')} (an unshare(CLONE_NEWTIME) not yet entered): CRIU dumps one time namespace per tree`,
+      `time_for_children differs from time for task${pending.length > 1 ? 's' : ''} ${pending.map((t) => t.tid).join(', ')} (after unshare(CLONE_NEWTIME) a task stays in its old namespace, its new children go to the new one): CRIU dumps one time namespace per tree`,
     );
   if (timens.length > 1 && !refusals.length) refusals.push(`${timens.length} time namespaces in one tree: CRIU handles one`);
   if (refusals.length)
@@ -501,4 +505,87 @@ export function imageSchema(): object {
       notes: { type: 'array', items: { type: 'string' } },
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checkpoint of a ledger at a seq
+
+
+/** Where to checkpoint: a seq, or "right after line N" of the source the ledger was imported from. */
+export type CheckpointAt = { seq: number } | { line: number; file?: string };
+
+export function parseAt(text: string): CheckpointAt | null {
+  if (/^\d+$/.test(text)) return { seq: Number(text) };
+  const m = /^line:(?:(.+):)?(\d+)$/.exec(text);
+  if (m) return { line: Number(m[2]), ...(m[1] ? { file: m[1] } : {}) };
+  return null;
+}
+
+/** The seq right after source line `line`: the last record whose source line (or end line) is ≤ it. */
+export function seqAfterLine(path: string, line: number, file?: string): { seq: number; line: number } | null {
+  let best: { seq: number; line: number } | null = null;
+  for (const batch of readLedgerBatchesSync(path))
+    for (const r of batch) {
+      if (!r.src || (file !== undefined && r.src.file !== file && !r.src.file.endsWith(`/${file}`))) continue;
+      const end = r.src.endLine ?? r.src.line;
+      if (end <= line && (!best || r.seq > best.seq)) best = { seq: r.seq, line: end };
+    }
+  return best;
+}
+
+/**
+ * The world after record `seq` of a ledger (the replay projection: recorded outcomes are the truth). A ledger whose
+ * head creates every task it uses (the ones tns writes) starts from genesisOptions' first task (GENESIS_PID).
+ */
+export function worldAtSeq(path: string, seq: number): { world: World; divergences: Divergence[] } {
+  let proj: Projector | null = null;
+  for (const batch of readLedgerBatchesSync(path, { toSeq: seq })) {
+    if (!proj) {
+      const g = inferGenesis(batch);
+      const createsAll = !g.inferred.some((s) => s.startsWith('first task'));
+      proj = new Projector({ freeze: false, ...(createsAll ? { world: { firstPid: GENESIS_PID } } : {}) });
+    }
+    proj.step(batch);
+  }
+  if (!proj?.current) throw new CheckpointError(`${path}: no records up to seq ${seq}`);
+  return { world: proj.current.world, divergences: proj.divergences };
+}
+
+export interface LedgerCheckpoint {
+  image: CheckpointImage;
+  seq: number;
+  divergences: Divergence[];
+  /** The seq of the marker.checkpoint appended to the ledger (null with appendMarker false). */
+  markerSeq: number | null;
+}
+
+/** Checkpoint the tree rooted at `pid` as it was right after `at`, and append a marker.checkpoint to the ledger. */
+export function checkpointLedger(path: string, at: CheckpointAt, pid: number, opts: { imagePath?: string; appendMarker?: boolean } = {}): LedgerCheckpoint {
+  const last = countRecords(path);
+  let seq: number;
+  let line: number | undefined;
+  if ('seq' in at) {
+    if (at.seq < 1 || at.seq > last) throw new CheckpointError(`${path}: --at ${at.seq} is outside the ledger (seq 1..${last})`);
+    seq = at.seq;
+  } else {
+    const s = seqAfterLine(path, at.line, at.file);
+    if (!s) throw new CheckpointError(`${path}: no record comes from a source line ≤ ${at.line}${at.file ? ` of ${at.file}` : ''} (was it imported from a trace?)`);
+    seq = s.seq;
+    line = at.line;
+  }
+  const { world, divergences } = worldAtSeq(path, seq);
+  const rec = readRecordAt(path, seq);
+  const image = captureImage(world, pid, { ledger: path, seq, ...(line !== undefined ? { line } : {}), ...(rec ? { hash: rec.hash } : {}) });
+  let markerSeq: number | null = null;
+  if (opts.appendMarker !== false) {
+    const w = openLedger(path);
+    try {
+      const r = w.append([{ op: { call: 'marker.checkpoint', pid, at: seq, ...(opts.imagePath ? { image: opts.imagePath } : {}) }, at: { ...world.host } }], { expectedLastSeq: last });
+      w.flush();
+      markerSeq = r.lastSeq;
+    } finally {
+      w.close();
+    }
+  }
+  return { image, seq, divergences, markerSeq };
 }
