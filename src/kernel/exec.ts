@@ -5,7 +5,9 @@ import { nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
-import { ModelError, newId, profileOf, task } from './world.js';
+import { ALL_CAPS, ModelError, newId, profileOf, task } from './world.js';
+import { uidMapped } from './cred.js';
+import type { Cred } from './types.js';
 import type { Errno } from './ops.js';
 
 export function sysExecve(world: World, tid: number, path: string, fsError?: Errno): Outcome {
@@ -45,7 +47,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
     const fds = world.fdtables[t.files].fds;
     for (const fd of Object.keys(fds).map(Number)) if (fds[fd].cloexec) closeFd(world, t, fd);
   }
-  t.cred.dumpable = true;
+  execCreds(world, t.cred);
 
   // exec_task_namespaces (6.2+): T := C, freezing C.
   if (profileOf(world).execSwitchesTimens) {
@@ -82,4 +84,21 @@ export function exitResources(world: World, tid: number): void {
     t.files = null;
   }
   if (t.nsproxy !== null) switchTaskNamespaces(world, tid, null);
+}
+
+/**
+ * cap_bprm_creds_from_file for a binary without file capabilities (and an empty ambient set), and begin_new_exec's
+ * dumpability. handle_privileged_root: when uid 0 of the task's user namespace is a valid id and the real or
+ * effective uid is it, the new permitted set is the bounding set (effective too when the euid is root); anyone else
+ * ends with no capabilities — also root in a user namespace without a uid map (make_kuid(ns, 0) is invalid there).
+ * A changed id (euid ≠ uid) makes the exec secure: the mm is not dumpable (suid_dumpable 0); otherwise dumpable.
+ */
+function execCreds(world: World, c: Cred): void {
+  const rootValid = uidMapped(world, c.userns);
+  const isReal = rootValid && c.uid === 0;
+  const isEff = rootValid && c.euid === 0;
+  const bset = c.userns === world.init.user ? world.rootCaps : ALL_CAPS;
+  c.permitted = isReal || isEff ? [...bset].sort() : [];
+  c.caps = isEff ? [...c.permitted] : [];
+  c.dumpable = c.euid === c.uid;
 }

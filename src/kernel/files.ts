@@ -322,6 +322,10 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       return ok(parsed.count);
     }
     case 'sysctl': {
+      // proc_sys_call_handler: sysctl_perm with the writer's current credentials (set_permissions: CAP_SYS_RESOURCE
+      // over the table's user namespace), EPERM — the open-time check does not carry over (e.g. across an exec).
+      if (!nsCapable(world, t.cred, f.userns, 'CAP_SYS_RESOURCE'))
+        return fail('EPERM', `${op.call} max_time_namespaces: the writer lacks CAP_SYS_RESOURCE over the user namespace now (EPERM)`);
       if (op.call === 'pwrite' && op.offset !== 0) return ok(0);
       const m = /^[ \t\n]*(-?\d+)[ \t\n]*$/.exec(op.data.replace(/\0[^]*$/, ''));
       if (!m) return fail('EINVAL', `write max_time_namespaces: "${op.data}" is not an integer (EINVAL)`);

@@ -87,3 +87,45 @@ describe('pidfd_open and pwrite error precedence', () => {
     s.err({ call: 'write', tid: 1, fd, data: 'monotonic 1 0\n' }, 'EBADF');
   });
 });
+
+describe('execve: cap_bprm_creds_from_file and dumpability', () => {
+  it('root in a user namespace without a uid map loses every capability at exec: a later unshare(CLONE_NEWTIME) is EPERM', () => {
+    const s = new Sim();
+    s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER | NEWTIME });
+    s.ok({ call: 'unshare', tid: 1, flags: NEWTIME }); // before exec: full capabilities in the new user namespace
+    s.ok({ call: 'execve', tid: 1, path: '/bin/true' });
+    s.err({ call: 'unshare', tid: 1, flags: NEWTIME }, 'EPERM');
+    expect(s.w.tasks[1].cred.caps).toEqual([]);
+  });
+  it('root in the initial user namespace gets the bounding set back at exec (after capset dropped some)', () => {
+    const s = new Sim({ rootCaps: ['CAP_SYS_ADMIN', 'CAP_SYS_TIME', 'CAP_SETUID'] });
+    s.ok({ call: 'capset', tid: 1, caps: ['CAP_SETUID'] });
+    s.err({ call: 'unshare', tid: 1, flags: NEWTIME }, 'EPERM');
+    s.ok({ call: 'execve', tid: 1, path: '/bin/true' });
+    expect(s.w.tasks[1].cred.caps).toEqual(['CAP_SETUID', 'CAP_SYS_ADMIN', 'CAP_SYS_TIME']);
+    s.ok({ call: 'unshare', tid: 1, flags: NEWTIME });
+  });
+  it('euid ≠ uid: permitted is the bounding set, effective empty, and the exec leaves the task non-dumpable', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    s.ok({ call: 'setresuid', tid: b, ruid: -1, euid: 1000, suid: -1 });
+    s.ok({ call: 'execve', tid: b, path: '/bin/true' });
+    const c = s.w.tasks[b].cred;
+    expect(c.caps).toEqual([]);
+    expect(c.permitted.length).toBeGreaterThan(0);
+    expect(c.dumpable).toBe(false);
+    s.ok({ call: 'setresuid', tid: b, ruid: -1, euid: 0, suid: -1 });
+    expect(s.w.tasks[b].cred.caps).toEqual(c.permitted);
+  });
+});
+
+describe('proc_sys_call_handler: a sysctl write is judged with the writer\'s credentials at write time', () => {
+  it('max_time_namespaces opened writable in a child user namespace, written after exec dropped the capabilities: EPERM', () => {
+    const s = new Sim();
+    s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER });
+    const fd = s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
+    expect(s.ok({ call: 'write', tid: 1, fd, data: '5\n' })).toBe(2);
+    s.ok({ call: 'execve', tid: 1, path: '/bin/true' });
+    s.err({ call: 'write', tid: 1, fd, data: '5\n' }, 'EPERM');
+  });
+});
