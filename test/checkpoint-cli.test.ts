@@ -176,3 +176,118 @@ describe('tns import oci / lxc', () => {
     expect((await cli(['import', 'lxc', '/nonexistent/config'], [strace], { extraFirst: true })).stderr).toContain('no such file');
   });
 });
+
+describe('tns checkpoint', () => {
+  const SCN = `host monotonic=1000 boottime=1000 realtime=1764000000
+task rt pid=100
+rt unshare CLONE_NEWTIME
+rt open /proc/self/timens_offsets w -> off
+rt write off "monotonic 5000 250\\nboottime 6000 0\\n" expect ok
+rt fork -> app
+app thread -> th
+host advance 10s
+app clock_gettime CLOCK_MONOTONIC expect ts=6010.00000025
+host advance 5s
+`;
+
+  async function scenarioLedger(d: string): Promise<string> {
+    const f = join(d, 's.tns');
+    writeFileSync(f, SCN);
+    const out = join(d, 'a.ndjson');
+    const r = await cli(['scenario', 'run', f, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    return out;
+  }
+
+  it('captures the tree at a seq and at line:N (right after that line), appends a marker, and the image restores', async () => {
+    const d = tmp();
+    const a = await scenarioLedger(d);
+    const { countRecords } = await import('../src/ledger/index.js');
+    const n0 = countRecords(a);
+    // line 9 (the clock read): D = 1010 + 5000.00000025 monotonic, 1010 + 6000 boottime
+    let r = await cli(['checkpoint', a, '--at', 'line:9', '--pid', '101', '-o', join(d, 'i9.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    let img = JSON.parse(r.stdout);
+    expect(img.source.line).toBe(9);
+    expect(img.tasks.map((t: { tid: number }) => t.tid)).toEqual([101, 102]);
+    expect(img.timens).toHaveLength(1);
+    expect(img.timens[0].monotonic).toEqual({ sec: 6010, nsec: 250 });
+    expect(img.timens[0].boottime).toEqual({ sec: 7010, nsec: 0 });
+    expect(countRecords(a)).toBe(n0 + 1);
+    // the last seq (after the second advance): 5 s later
+    r = await cli(['checkpoint', a, '--at', String(n0), '--pid', '101', '-o', join(d, 'iN.json'), '--no-marker']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/time:\[\d+\]\s+yes\s+5000\.00000025\s+6000\s+6015\.00000025\s+7015\s+101,102/);
+    expect(countRecords(a)).toBe(n0 + 1);
+    expect(verifyLedger(a).ok).toBe(true);
+    // A → B → C through the CLI: checkpoint, restore -o, checkpoint the restored ledger, restore again
+    const b = join(d, 'b.ndjson');
+    expect((await cli(['restore', join(d, 'iN.json'), '--host-monotonic', '50', '--host-boottime', '60', '-o', b])).code).toBe(0);
+    const nb = countRecords(b);
+    r = await cli(['checkpoint', b, '--at', String(nb), '--pid', '101', '-o', join(d, 'iB.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    img = JSON.parse(r.stdout);
+    expect(img.timens[0].monotonic).toEqual({ sec: 6015, nsec: 250 });
+    expect(img.tasks.find((t: { tid: number }) => t.tid === 102).thread).toBe(true);
+    r = await cli(['restore', join(d, 'iB.json'), '--host-monotonic', '7', '--host-boottime', '7', '--policy', 'advance', '--elapsed', '2s', '--json', '-o', join(d, 'c.ndjson')]);
+    expect(r.code, r.stdout).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const t of j.tasks) for (const p of t.proof) expect(p.restored.sec).toBe(p.checkpointed.sec + 2);
+  });
+
+  it('nested namespaces: captured, with CRIU refusals on stderr', async () => {
+    const d = tmp();
+    const f = join(d, 'n.tns');
+    writeFileSync(f, 'task a pid=10\na fork -> b\nb unshare CLONE_NEWTIME\nb fork -> c\n');
+    expect((await cli(['scenario', 'run', f, '-o', join(d, 'n.ndjson')])).code).toBe(0);
+    const r = await cli(['checkpoint', join(d, 'n.ndjson'), '--at', '5', '--pid', '11', '-o', join(d, 'n.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/CRIU would refuse this tree: nested time namespaces: task 12/);
+    expect(r.stderr).toMatch(/tns goes beyond CRIU/);
+    expect(r.stdout).toContain('2 time namespace(s)');
+  });
+
+  it('errors: exit 2 with the reason', async () => {
+    const d = tmp();
+    const a = await scenarioLedger(d);
+    const cases: [string[], RegExp][] = [
+      [['--at', '999', '--pid', '101'], /--at 999 is outside the ledger/],
+      [['--at', 'soon', '--pid', '101'], /--at: expected a seq or line:N/],
+      [['--at', '3', '--pid', '4242'], /no task 4242 at this point \(seq 3\)/],
+      [['--at', '3', '--pid', 'x'], /--pid: expected a pid/],
+      [['--at', 'line:1', '--pid', '101'], /no record comes from a source line ≤ 1/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(['checkpoint', a, ...args, '-o', join(d, 'x.json')]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+    const missing = await cli(['checkpoint', join(d, 'nope.ndjson'), '--at', '1', '--pid', '1', '-o', join(d, 'y.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.ndjson/);
+    writeFileSync(join(d, 'exists.json'), '{}');
+    const exists = await cli(['checkpoint', a, '--at', '3', '--pid', '100', '-o', join(d, 'exists.json')]);
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toMatch(/already exists/);
+  });
+
+  it('a real strace import (util-linux unshare --time --fork): checkpoint right after the fork line', async () => {
+    const d = tmp();
+    const { importStrace } = await import('../src/ingest/record.js');
+    const led = join(d, 't.ndjson');
+    await importStrace([join(import.meta.dirname, '..', 'replay', 'traces', 'util-unshare-fork.strace')], led);
+    const r = await cli(['checkpoint', led, '--at', 'line:97', '--pid', '11729', '-o', join(d, 't.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const img = JSON.parse(r.stdout);
+    expect(img.source.line).toBe(97);
+    const child = img.tasks.find((t: { tid: number }) => t.tid === 11730);
+    const parent = img.tasks.find((t: { tid: number }) => t.tid === 11729);
+    expect(child.ns.time).toBe(parent.ns.time_for_children);
+    const ns = img.timens.find((n: { id: number }) => n.id === child.ns.time);
+    expect(ns.offsets).toEqual({ monotonic: { sec: 1000, nsec: 0 }, boottime: { sec: 2000, nsec: 0 } });
+    expect(ns.frozen).toBe(true);
+    const toNs = (t: { sec: number; nsec: number }) => BigInt(t.sec) * 1000000000n + BigInt(t.nsec);
+    expect(toNs(ns.monotonic) - toNs(img.host.monotonic)).toBe(1000n * 1000000000n);
+    expect(toNs(ns.boottime) - toNs(img.host.boottime)).toBe(2000n * 1000000000n);
+  });
+});
