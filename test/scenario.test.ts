@@ -227,3 +227,30 @@ describe('scenario errors name the file and line', () => {
     });
   }
 });
+
+describe('scenario ledgers replay to the same world', () => {
+  it('every library scenario: each host ledger replays (src/replay) with no divergence to the world the run ended with', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { machineRecords } = await import('../src/scenario/records.js');
+    const { writeNewLedger } = await import('../src/scenario/ledger-io.js');
+    const { worldAtSeq } = await import('../src/replay/checkpoint.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tns-scn-replay-'));
+    let ledgers = 0;
+    for (const f of files) {
+      const path = join(LIB, f);
+      const r = run(readFileSync(path, 'utf8'), path);
+      r.machines.forEach((m, i) => {
+        const out = join(dir, `${f}.${i}.ndjson`);
+        const n = writeNewLedger(out, machineRecords(m, path).records);
+        const { world, divergences } = worldAtSeq(out, n);
+        expect(divergences, `${f} ${m.name}`).toEqual([]);
+        expect(world.tasks, `${f} ${m.name}: tasks`).toEqual(m.world.tasks);
+        expect(world.namespaces, `${f} ${m.name}: namespaces`).toEqual(m.world.namespaces);
+        expect(world.host).toEqual(m.world.host);
+        ledgers++;
+      });
+    }
+    expect(ledgers).toBeGreaterThan(files.length);
+  });
+});
