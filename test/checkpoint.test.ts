@@ -238,6 +238,18 @@ describe('restore', () => {
     expect(mono(r.world, app)).toEqual({ sec: 99999, nsec: 0 });
   });
 
+  it('a tree in a non-initial user namespace is refused with a reason (not restored half-way)', () => {
+    const w = createWorld({ firstPid: 10 });
+    const c = must(w, { call: 'fork', tid: 10 });
+    must(w, { call: 'unshare', tid: c, flags: CLONE.NEWUSER | CLONE.NEWTIME });
+    const gc = must(w, { call: 'fork', tid: c });
+    const img = captureImage(w, gc);
+    expect(img.namespaces.filter((n) => n.type === 'user')).toHaveLength(2);
+    const r = restoreImage(img, { host: { monotonic: { sec: 1, nsec: 0 }, boottime: { sec: 1, nsec: 0 } } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/non-initial user namespace/);
+  });
+
   it('migration chains A → B → C → ...: clocks never go backwards (property)', () => {
     const tsArb = (min: number, max: number) => fc.record({ sec: fc.integer({ min, max }), nsec: fc.integer({ min: 0, max: 999999999 }) });
     fc.assert(
