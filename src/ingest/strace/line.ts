@@ -427,20 +427,45 @@ function matchParen(s: string, i: number): number {
   return s.length - 1;
 }
 
-/** Parse a timestamp token as printed by -t, -tt or -ttt. */
+/** Parse a timestamp token as printed by -t (HH:MM:SS), -tt (HH:MM:SS.micro) or -ttt
+ *  (epoch.micro). Returns undefined for anything else. */
 export function parseTimestamp(ts: string): StraceTime | undefined {
-  const colon = ts.indexOf(':');
-  if (colon < 0) {
-    if (!/^\d+(?:\.\d+)?$/.test(ts)) return undefined;
-    return { text: ts, seconds: Number(ts), clock: 'epoch' };
+  const n = ts.length;
+  if (n >= 8 && ts.charCodeAt(2) === 58 && ts.charCodeAt(5) === 58) {
+    const h = d2(ts, 0);
+    const mi = d2(ts, 3);
+    const s = d2(ts, 6);
+    if (h < 0 || mi < 0 || s < 0 || h > 23 || mi > 59 || s > 60) return undefined;
+    let frac = 0;
+    if (n > 8) {
+      if (ts.charCodeAt(8) !== 46 || n === 9) return undefined;
+      let v = 0;
+      let scale = 1;
+      for (let i = 9; i < n; i++) {
+        const c = ts.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) return undefined;
+        v = v * 10 + c;
+        scale *= 10;
+      }
+      frac = v / scale;
+    }
+    return { text: ts, seconds: h * 3600 + mi * 60 + s + frac, clock: 'day' };
   }
-  const m = /^(\d\d):(\d\d):(\d\d)(\.\d+)?$/.exec(ts);
-  if (!m) return undefined;
-  const h = Number(m[1]);
-  const mi = Number(m[2]);
-  const s = Number(m[3]);
-  if (h > 23 || mi > 59 || s > 60) return undefined;
-  return { text: ts, seconds: h * 3600 + mi * 60 + s + (m[4] ? Number(m[4]) : 0), clock: 'day' };
+  let dot = -1;
+  for (let i = 0; i < n; i++) {
+    const c = ts.charCodeAt(i);
+    if (c === 46 && dot < 0 && i > 0 && i < n - 1) dot = i;
+    else if (c < 48 || c > 57) return undefined;
+  }
+  if (n === 0) return undefined;
+  return { text: ts, seconds: Number(ts), clock: 'epoch' };
+}
+
+function d2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
 }
 
 /** The parsed arguments of a record (cached on the record). Signal records give their

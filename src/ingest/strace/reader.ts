@@ -44,7 +44,7 @@ export interface StraceReadOptions {
   parseArgsFor?: Iterable<string> | ((name: string) => boolean) | 'all';
   /** Called after every chunk with the bytes read so far and the total size. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
-  /** Read size in bytes (default 1 MiB). */
+  /** Read size in bytes (default 64 KiB). */
   chunkSize?: number;
   /** Pid-less records that may wait for the leader's pid (default 100000). */
   maxPendingPidless?: number;
@@ -76,6 +76,7 @@ export function emptyStats(): StraceStats {
   return { lines: 0, records: 0, bytes: 0, badLines: 0, errors: [], neverResumed: 0, orphanResumes: 0, pidUnknown: 0 };
 }
 
+const BATCH = 256;
 const MIDLINE_RE = /strace: Process (\d+) (attached|detached)$/;
 const LEADER_CALLS = new Set(['set_tid_address', 'getpid', 'gettid']);
 
@@ -431,7 +432,7 @@ async function* fileBatches(
   }
   try {
     const total = (await fh.stat()).size;
-    const size = Math.max(4096, opts.chunkSize ?? 1 << 20);
+    const size = Math.max(4096, opts.chunkSize ?? 1 << 16);
     const buf = Buffer.allocUnsafe(size);
     const asm = new StraceAssembler(label, opts, stats);
     let carry = '';
@@ -442,16 +443,28 @@ async function* fileBatches(
       if (bytesRead === 0) break;
       readBytes += bytesRead;
       stats.bytes += bytesRead;
-      const chunk = carry + buf.toString('latin1', 0, bytesRead);
-      const out: StraceRecord[] = [];
+      // Keep the chunk a flat string: `carry + chunk` would make a cons string whose every
+      // indexOf/slice is slow. Only the first line of a chunk joins the carried tail.
+      const chunk = buf.toString('latin1', 0, bytesRead);
+      let out: StraceRecord[] = [];
       let from = 0;
       for (;;) {
         const k = chunk.indexOf('\n', from);
         if (k < 0) break;
-        asm.push(chunk.slice(from, k), ++lineNo, out);
+        if (from === 0 && carry !== '') {
+          asm.push(carry + chunk.slice(0, k), ++lineNo, out);
+          carry = '';
+        } else {
+          asm.push(chunk.slice(from, k), ++lineNo, out);
+        }
         from = k + 1;
+        // small batches: records die young (a chunk's worth held at once costs GC time)
+        if (out.length >= BATCH) {
+          yield out;
+          out = [];
+        }
       }
-      carry = from === 0 ? chunk : chunk.slice(from);
+      carry = from === 0 ? carry + chunk : carry + chunk.slice(from);
       opts.onProgress?.(readBytes, total);
       if (out.length > 0) yield out;
     }
