@@ -12,9 +12,9 @@ import { checkTrace } from '../src/ingest/check.js';
 import { checkLedger, importStrace } from '../src/ingest/record.js';
 import { CAPS, type Cap } from '../src/kernel/index.js';
 
-export const RECORDING_CAPS: Cap[] = CAPS.filter((c) => c !== 'CAP_SYS_RESOURCE');
+const RECORDING_CAPS: Cap[] = CAPS.filter((c) => c !== 'CAP_SYS_RESOURCE');
 
-export function corpus(): { name: string; paths: string[] }[] {
+function corpus(): { name: string; paths: string[] }[] {
   const out: { name: string; paths: string[] }[] = [];
   for (const dir of ['test/traces', '/work/shared/traces']) {
     if (!existsSync(dir)) continue;

@@ -33,7 +33,7 @@ import {
   TraceImport,
   type ImportStats,
 } from './trace-to-ops.js';
-import { readStrace, readStraceFf, StraceParseError, type StraceReader } from './strace/index.js';
+import { readStrace, readStraceFf, StraceParseError, type StraceReader, type StraceRecord } from './strace/index.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -92,14 +92,17 @@ export interface CheckResult {
   skipped: number;
   /** Clock readings that only anchored the host clock estimate (nothing to compare them with). */
   anchors: number;
+  /** Their source lines (the first 1000). */
+  anchorLines: number[];
   divergences: Divergence[];
   summary: CheckSummary;
 }
 
 export interface CheckerOptions {
   profile?: string;
-  /** World options (default: importWorldOptions(profile)). */
+  /** World options (default: importWorldOptions(profile, rootCaps)). */
   world?: WorldOptions;
+  rootCaps?: Cap[];
   /** Stop collecting divergences after this many (the count in `divergenceCount` goes on). */
   maxDivergences?: number;
 }
@@ -157,6 +160,7 @@ export class TraceChecker {
   private events = 0;
   private checked = 0;
   private anchors = 0;
+  private readonly anchorLines: number[] = [];
   private readonly tasks = new Set<number>();
   private live = new Set<number>();
   private readonly summary: CheckSummary = {
@@ -167,7 +171,7 @@ export class TraceChecker {
   };
 
   constructor(private readonly opts: CheckerOptions = {}) {
-    const wopts = opts.world ?? importWorldOptions(opts.profile ?? '6.3+');
+    const wopts = opts.world ?? importWorldOptions(opts.profile ?? '6.3+', opts.rootCaps);
     this.lead = createWorld(wopts);
     this.judge = createWorld(wopts);
     this.profile = this.judge.profile;
@@ -190,6 +194,7 @@ export class TraceChecker {
       checked: this.checked,
       skipped,
       anchors: this.anchors,
+      anchorLines: this.anchorLines,
       divergences: this.divergences,
       summary: this.summary,
     };
@@ -356,6 +361,7 @@ export class TraceChecker {
       const j = this.win.clock.judge(sample);
       if (j.unchecked) {
         this.anchors++;
+        if (ev.src && this.anchorLines.length < 1000) this.anchorLines.push(ev.src.endLine ?? ev.src.line);
         return null;
       }
       const expected = this.expectedReading(ev, model.ts, sample, j);
@@ -439,7 +445,7 @@ export async function openTrace(paths: string[], opts: { lenient?: boolean; onPr
 export async function checkTrace(paths: string[], opts: TraceSourceOptions = {}): Promise<TraceCheckResult> {
   const reader = await openTrace(paths, opts);
   const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
-  const checker = new TraceChecker({ profile: opts.profile, maxDivergences: opts.maxDivergences });
+  const checker = new TraceChecker({ profile: opts.profile, maxDivergences: opts.maxDivergences, rootCaps: opts.spawnCaps });
   let seq = 0;
   const feed = (evs: TraceEvent[]) => {
     for (const ev of evs) checker.push({ ...ev, seq: ++seq });
@@ -448,4 +454,18 @@ export async function checkTrace(paths: string[], opts: TraceSourceOptions = {})
   feed(imp.end());
   const skipped = Object.values(imp.stats.skipped).reduce((a, b) => a + b, 0);
   return { ...checker.end(skipped), import: imp.stats, badLines: reader.stats.badLines, lines: reader.stats.lines };
+}
+
+/** Check records already in memory (tests, mutants): the parser's records in order. */
+export function checkRecords(records: Iterable<StraceRecord>, opts: TraceSourceOptions = {}): CheckResult & { import: ImportStats } {
+  const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
+  const checker = new TraceChecker({ profile: opts.profile, maxDivergences: opts.maxDivergences, rootCaps: opts.spawnCaps });
+  let seq = 0;
+  const feed = (evs: TraceEvent[]) => {
+    for (const ev of evs) checker.push({ ...ev, seq: ++seq });
+  };
+  for (const r of records) feed(imp.push(r));
+  feed(imp.end());
+  const skipped = Object.values(imp.stats.skipped).reduce((a, b) => a + b, 0);
+  return { ...checker.end(skipped), import: imp.stats };
 }

@@ -94,6 +94,10 @@ export async function importStrace(
   try {
     w.append({ op: { call: 'marker.profile', profile: imp.ops.world.profile } });
     records++;
+    if (opts.spawnCaps) {
+      w.append({ op: { call: 'marker.annotation', text: `${ROOT_CAPS_NOTE}${[...opts.spawnCaps].sort().join(',')}` } });
+      records++;
+    }
     let buf: EventInput[] = [];
     const put = (evs: TraceEvent[]) => {
       for (const ev of evs) buf.push(eventToInput(ev));
@@ -116,24 +120,33 @@ export async function importStrace(
   return { ledger, records, events: imp.stats.events, lines: reader.stats.lines, badLines: reader.stats.badLines, stats: imp.stats };
 }
 
+/** The annotation that carries root's capability set on the traced host (world option rootCaps). */
+export const ROOT_CAPS_NOTE = 'tns import: host root capabilities: ';
+
 /** Check a ledger of imported events (the profile: `profile`, else the ledger's marker.profile, else 6.3+). */
 export async function checkLedger(path: string, opts: { profile?: string; maxDivergences?: number } = {}): Promise<CheckResult> {
   let checker: TraceChecker | null = null;
-  const make = (profile: string) => new TraceChecker({ profile, maxDivergences: opts.maxDivergences });
+  let profile: string | undefined;
+  let rootCaps: Cap[] | undefined;
+  const make = () => new TraceChecker({ profile: opts.profile ?? profile ?? '6.3+', rootCaps, maxDivergences: opts.maxDivergences });
   for await (const batch of readLedgerBatches(path)) {
     for (const r of batch) {
       if (!checker) {
         if (r.op.call === 'marker.profile') {
-          checker = make(opts.profile ?? r.op.profile);
+          profile = r.op.profile;
           continue;
         }
-        checker = make(opts.profile ?? '6.3+');
+        if (r.op.call === 'marker.annotation' && r.op.text.startsWith(ROOT_CAPS_NOTE)) {
+          rootCaps = r.op.text.slice(ROOT_CAPS_NOTE.length).split(',').filter((c): c is Cap => (CAPS as readonly string[]).includes(c));
+          continue;
+        }
+        checker = make();
       }
       const ev = recordToEvent(r);
       if (ev) checker.push({ ...ev, seq: r.seq });
     }
   }
-  return (checker ?? make(opts.profile ?? '6.3+')).end(0);
+  return (checker ?? make()).end(0);
 }
 
 /** Whether a file looks like a ledger (NDJSON records) rather than strace text. */

@@ -331,9 +331,10 @@ export interface ImportStats {
 export const OUTSIDE_PID = 4194304;
 
 /** The world every import starts from: host clocks at zero (host.advance events bring them to the trace's). */
-export function importWorldOptions(profile = '6.3+'): WorldOptions {
+export function importWorldOptions(profile = '6.3+', rootCaps?: Cap[]): WorldOptions {
   return {
     profile,
+    ...(rootCaps ? { rootCaps: [...rootCaps].sort() } : {}),
     firstPid: OUTSIDE_PID,
     host: { realtime: { sec: 1_764_000_000, nsec: 0 }, monotonic: { sec: 0, nsec: 0 }, boottime: { sec: 0, nsec: 0 } },
   };
@@ -444,8 +445,8 @@ export interface StraceToOpsOptions {
   /** The uid of processes adopted without a creating line (default 0: strace usually runs as root). */
   uid?: number;
   /**
-   * The effective capabilities of adopted processes when they are not every capability (e.g. a root without
-   * CAP_SYS_RESOURCE in a container): a capset event follows the host.spawn.
+   * Root's capability set on the traced host when it is not every capability (e.g. a root without CAP_SYS_RESOURCE in
+   * a container): the world's rootCaps (kept in the ledger as a `rootCaps=` annotation, see record.ts).
    */
   spawnCaps?: Cap[];
 }
@@ -465,7 +466,7 @@ export class StraceToOps {
   private dayShift = 0;
 
   constructor(private readonly opts: StraceToOpsOptions = {}) {
-    this.world = createWorld(importWorldOptions(opts.profile));
+    this.world = createWorld(importWorldOptions(opts.profile, opts.spawnCaps));
   }
 
   push(r: ImportRecord): TraceEvent[] {
@@ -551,8 +552,6 @@ export class StraceToOps {
     this.seen.add(pid);
     const rr = { ...r, pid };
     this.emit(rr, { call: 'host.spawn', pid, ...(this.opts.uid ? { uid: this.opts.uid } : {}) }, undefined, { call: 'host.spawn' });
-    if (this.opts.spawnCaps && !this.opts.uid)
-      this.emit(rr, { call: 'capset', tid: pid, caps: [...this.opts.spawnCaps].sort() }, undefined, { call: 'host.spawn (capabilities)' });
   }
 
   /**
