@@ -44,6 +44,7 @@ describe('the scenario library', () => {
       'max-time-namespaces.tns',
       'restore-erange.tns',
       'setns-errors.tns',
+      'offsets-file-errors.tns',
     ])
       expect(files).toContain(f);
   });
