@@ -252,6 +252,27 @@ export function btime(world: World, t: Task): number {
   return sub(boot, off).sec;
 }
 
+/**
+ * The seq_file state of an open timens_offsets file: the unread rest of the buffer and the single_open iterator
+ * index. Kept on the open file (types.ts has no field for it yet: see the note in test/live/FINDINGS.md).
+ */
+interface SeqState {
+  buf: string;
+  index: number;
+}
+function seqState(f: OpenFile): SeqState {
+  const x = f as OpenFile & { seq?: SeqState };
+  if (!x.seq) x.seq = { buf: '', index: f.kind === 'timens_offsets' && f.pos > 0 ? 1 : 0 };
+  return x.seq;
+}
+
+/** timens_offsets_show: the target's time_for_children offsets, '' for a task without nsproxy, null when gone (ESRCH). */
+function timensShow(world: World, pid: number): string | null {
+  const target = world.tasks[pid];
+  if (!target) return null;
+  return target.nsproxy === null ? '' : showOffsets(world.namespaces[world.nsproxies[target.nsproxy].time_for_children].offsets!);
+}
+
 export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>): Outcome {
   const t = task(world, op.tid);
   const f = fileAt(world, t, op.fd);
@@ -262,10 +283,20 @@ export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>):
     case 'pidfd':
       return fail('EINVAL', `read: ${f.kind} files cannot be read (EINVAL)`);
     case 'timens_offsets': {
-      const target = world.tasks[f.pid];
-      if (!target) return fail('ESRCH', `read timens_offsets: process ${f.pid} is gone (ESRCH)`);
-      const content = target.nsproxy === null ? '' : showOffsets(world.namespaces[world.nsproxies[target.nsproxy].time_for_children].offsets!);
-      const text = content.slice(f.pos, f.pos + op.count);
+      // seq_read_iter over single_open: what is left in the buffer is copied out first (a snapshot of an earlier
+      // show); with the buffer drained, the single record is shown only while the iterator is at index 0.
+      const sq = seqState(f);
+      let text = '';
+      if (sq.buf.length > 0) {
+        text = sq.buf.slice(0, op.count);
+        sq.buf = sq.buf.slice(text.length);
+      } else if (sq.index === 0) {
+        const content = timensShow(world, f.pid);
+        if (content === null) return fail('ESRCH', `read timens_offsets: process ${f.pid} is gone (ESRCH)`);
+        sq.index = 1;
+        text = content.slice(0, op.count);
+        sq.buf = content.slice(text.length);
+      }
       f.pos += text.length;
       return ok(text.length, { text });
     }
@@ -351,6 +382,22 @@ export function sysLseek(world: World, op: Extract<SyscallOp, { call: 'lseek' }>
   else if (op.whence === 'CUR') pos = f.pos + op.offset;
   else return fail('EINVAL', 'lseek: seq_lseek has no SEEK_END (EINVAL)');
   if (pos < 0) return fail('EINVAL', `lseek: negative position ${pos} (EINVAL)`);
+  if (f.kind === 'timens_offsets' && pos !== f.pos) {
+    // seq_lseek → traverse: the iterator restarts; a non-zero position shows the record again (a new snapshot),
+    // and an error there resets the file to position 0 and is the lseek's answer.
+    const sq = seqState(f);
+    sq.index = 0;
+    sq.buf = '';
+    if (pos !== 0) {
+      const content = timensShow(world, f.pid);
+      if (content === null) {
+        f.pos = 0;
+        return fail('ESRCH', `lseek timens_offsets: process ${f.pid} is gone (seq_lseek's traverse: ESRCH)`);
+      }
+      sq.index = 1;
+      sq.buf = content.length > pos ? content.slice(pos) : '';
+    }
+  }
   f.pos = pos;
   return ok(pos);
 }

@@ -129,3 +129,27 @@ describe('proc_sys_call_handler: a sysctl write is judged with the writer\'s cre
     s.err({ call: 'write', tid: 1, fd, data: '5\n' }, 'EPERM');
   });
 });
+
+describe('seq_file: timens_offsets reads come from the buffer filled by an earlier show', () => {
+  it('the rest of a partly read buffer is the old text even after the offsets changed', () => {
+    const s = new Sim();
+    s.unshareTime(1);
+    const rd = s.open(1, '/proc/self/timens_offsets', 'r');
+    expect(s.do({ call: 'read', tid: 1, fd: rd, count: 10 }).text).toBe('monotonic ');
+    expect(s.writeOffsets(1, 'monotonic 77 0').ret).toBe(14);
+    expect(s.do({ call: 'read', tid: 1, fd: rd, count: 200 }).text).toBe('          0         0\nboottime            0         0\n');
+    expect(s.do({ call: 'read', tid: 1, fd: rd, count: 200 }).ret).toBe(0); // drained: EOF, no new show
+    s.ok({ call: 'lseek', tid: 1, fd: rd, offset: 0, whence: 'SET' });
+    expect(s.do({ call: 'read', tid: 1, fd: rd, count: 200 }).text).toBe('monotonic          77         0\nboottime            0         0\n');
+  });
+  it('lseek to a non-zero position takes a snapshot that survives the target (a thread that died in de_thread)', () => {
+    const s = new Sim();
+    const th = s.thread(1);
+    const fd = s.open(th, `/proc/${th}/timens_offsets`, 'r');
+    expect(s.ok({ call: 'lseek', tid: 1, fd, offset: 10, whence: 'SET' })).toBe(10);
+    s.ok({ call: 'execve', tid: 1, path: '/bin/true' }); // the thread is gone
+    expect(s.do({ call: 'read', tid: 1, fd, count: 200 }).ret).toBe(54);
+    s.err({ call: 'lseek', tid: 1, fd, offset: 5, whence: 'SET' }, 'ESRCH'); // traverse shows again: the task is gone
+    s.err({ call: 'read', tid: 1, fd, count: 200 }, 'ESRCH'); // reset to 0 by seq_lseek, a fresh show fails
+  });
+});
