@@ -40,9 +40,19 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   return subset || ptraceCap;
 }
 
-/** Whether a uid is mapped in a user namespace (a fresh one maps nothing until uid_map is written). */
-export function uidMapped(world: World, userns: number): boolean {
-  return world.namespaces[userns]?.uidMapped ?? true;
+/** make_kuid(ns, uid): the global uid that `uid` of user namespace `userns` is, or null when unmapped. */
+export function makeKuid(world: World, userns: number, uid: number): number | null {
+  const ns = world.namespaces[userns];
+  if (!ns || ns.uidMap === undefined) return uid;
+  for (const e of ns.uidMap ?? []) if (uid >= e.first && uid < e.first + e.count) return e.lower + (uid - e.first);
+  return null;
+}
+
+/** kuid_has_mapping(ns, kuid): whether a global uid has a name in user namespace `userns`. */
+export function kuidMapped(world: World, userns: number, kuid: number): boolean {
+  const ns = world.namespaces[userns];
+  if (!ns || ns.uidMap === undefined) return true;
+  return (ns.uidMap ?? []).some((e) => kuid >= e.lower && kuid < e.lower + e.count);
 }
 
 /**
@@ -55,23 +65,28 @@ export function setresuid(world: World, t: Task, r: number, e: number, s: number
   const c = t.cred;
   const want = [r, e, s];
   if (want.some((v) => v !== -1 && (v < 0 || v > 0xfffffffe))) return 'EINVAL';
-  if (want.some((v) => v !== -1) && !uidMapped(world, c.userns)) return 'EINVAL';
+  // make_kuid in the caller's user namespace: an unmapped id is EINVAL.
+  const k = want.map((v) => (v === -1 ? -1 : makeKuid(world, c.userns, v)));
+  if (k.some((v) => v === null)) return 'EINVAL';
+  const [kr, ke, ks] = k as number[];
   const privileged = nsCapable(world, c, c.userns, 'CAP_SETUID');
   if (!privileged) {
     const mine = [c.uid, c.euid, c.suid];
-    if (want.some((v) => v !== -1 && !mine.includes(v))) return 'EPERM';
+    if ([kr, ke, ks].some((v) => v !== -1 && !mine.includes(v))) return 'EPERM';
   }
   const old = { ...c };
-  if (r !== -1) c.uid = r;
-  if (e !== -1) c.euid = e;
-  if (s !== -1) c.suid = s;
-  const wasRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
-  if (wasRoot && c.uid !== 0 && c.euid !== 0 && c.suid !== 0) {
+  if (kr !== -1) c.uid = kr;
+  if (ke !== -1) c.euid = ke;
+  if (ks !== -1) c.suid = ks;
+  // cap_emulate_setxuid, with root = make_kuid(user_ns, 0).
+  const root = makeKuid(world, c.userns, 0);
+  const isRoot = (v: number) => root !== null && v === root;
+  if ((isRoot(old.uid) || isRoot(old.euid) || isRoot(old.suid)) && !isRoot(c.uid) && !isRoot(c.euid) && !isRoot(c.suid)) {
     c.permitted = [];
     c.caps = [];
   }
-  if (old.euid === 0 && c.euid !== 0) c.caps = [];
-  if (old.euid !== 0 && c.euid === 0) c.caps = [...c.permitted];
+  if (isRoot(old.euid) && !isRoot(c.euid)) c.caps = [];
+  if (!isRoot(old.euid) && isRoot(c.euid)) c.caps = [...c.permitted];
   // commit_creds: a changed euid makes the mm non-dumpable (suid_dumpable = 0), for every thread sharing it.
   if (old.euid !== c.euid) setDumpable(world, t, false);
   return 'ok';

@@ -6,7 +6,7 @@ import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
 import { ALL_CAPS, ModelError, newId, profileOf, task } from './world.js';
-import { uidMapped } from './cred.js';
+import { makeKuid } from './cred.js';
 import type { Cred } from './types.js';
 import type { Errno } from './ops.js';
 
@@ -94,9 +94,9 @@ export function exitResources(world: World, tid: number): void {
  * A changed id (euid ≠ uid) makes the exec secure: the mm is not dumpable (suid_dumpable 0); otherwise dumpable.
  */
 function execCreds(world: World, c: Cred): void {
-  const rootValid = uidMapped(world, c.userns);
-  const isReal = rootValid && c.uid === 0;
-  const isEff = rootValid && c.euid === 0;
+  const root = makeKuid(world, c.userns, 0);
+  const isReal = root !== null && c.uid === root;
+  const isEff = root !== null && c.euid === root;
   const bset = c.userns === world.init.user ? world.rootCaps : ALL_CAPS;
   c.permitted = isReal || isEff ? [...bset].sort() : [];
   c.caps = isEff ? [...c.permitted] : [];

@@ -5,9 +5,10 @@
  */
 import { fail, ok, type Outcome, type SyscallOp } from './ops.js';
 import { NS_LINKS, type NsproxySlot, type OpenFile, type Task, type World } from './types.js';
-import { nsCapable, ptraceMayAccess, uidMapped } from './cred.js';
+import { kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
+import { showIdMap, writeIdMap, writeSetgroups } from './idmap.js';
 import { ModelError, newId, profileOf, task } from './world.js';
 import { add, sub } from './timespec.js';
 
@@ -44,6 +45,10 @@ export function releaseFile(world: World, id: number): void {
   delete world.files[id];
   if (f.kind === 'nsfs') putNs(world, f.ns);
   if (f.kind === 'timens_offsets') putNs(world, f.cred.userns);
+  if (f.kind === 'idmap') {
+    putNs(world, f.cred.userns);
+    putNs(world, f.userns);
+  }
 }
 
 export function fileAt(world: World, t: Task, fd: number): OpenFile | null {
@@ -75,6 +80,7 @@ export function putFdTable(world: World, id: number): void {
 type ProcPath =
   | { kind: 'ns'; tid: number; link: string }
   | { kind: 'timens_offsets'; tid: number }
+  | { kind: 'idmap'; tid: number; map: 'uid' | 'gid' | 'setgroups' }
   | { kind: 'uptime' }
   | { kind: 'stat' }
   | { kind: 'max_time_namespaces' }
@@ -103,6 +109,8 @@ export function resolveProcPath(world: World, caller: Task, path: string): ProcP
     if (!(ns[1] in NS_LINKS)) return { kind: 'noent', why: `no ns link ${ns[1]}` };
     return { kind: 'ns', tid, link: ns[1] };
   }
+  if (rest === 'uid_map' || rest === 'gid_map' || rest === 'setgroups')
+    return { kind: 'idmap', tid, map: rest === 'setgroups' ? 'setgroups' : rest === 'uid_map' ? 'uid' : 'gid' };
   if (rest === 'timens_offsets') {
     if (perThread) return { kind: 'noent', why: 'timens_offsets exists only in /proc/<pid>, not per thread' };
     return { kind: 'timens_offsets', tid };
@@ -130,11 +138,10 @@ function hasChildReaper(world: World, pidns: number): boolean {
 
 /**
  * capable_wrt_inode_uidgid(inode, cap): the capability in the caller's user namespace, and the inode's owner mapped
- * there (privileged_wrt_inode_uidgid). The model knows no uid_map contents: a user namespace either maps its
- * parent's ids (the initial one) or nothing (a new one).
+ * there (privileged_wrt_inode_uidgid).
  */
-function capableWrtInode(world: World, t: Task, cap: 'CAP_DAC_OVERRIDE'): boolean {
-  return nsCapable(world, t.cred, t.cred.userns, cap) && uidMapped(world, t.cred.userns);
+function capableWrtInode(world: World, t: Task, cap: 'CAP_DAC_OVERRIDE', owner: number): boolean {
+  return nsCapable(world, t.cred, t.cred.userns, cap) && kuidMapped(world, t.cred.userns, owner);
 }
 
 /** The owner uid of /proc/PID files (task_dump_owner): the task's euid when dumpable, else root. */
@@ -155,7 +162,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         return fail('EACCES', `open ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
       const inum = nsOfLink(world, target, p.link);
       if (inum === null) return fail('ENOENT', `open ${op.path}: task ${p.tid} has exited (no nsproxy), or a new pid namespace has no process yet (ENOENT)`);
-      if (op.mode !== 'r' && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE'))
+      if (op.mode !== 'r' && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', 0))
         return fail('EACCES', `open ${op.path} for writing: nsfs files are read-only (EACCES)`);
       getNs(world, inum);
       const file = newFile(world, { kind: 'nsfs', ns: inum, nsType: world.namespaces[inum].type, mode: op.mode });
@@ -163,10 +170,23 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
     }
     case 'timens_offsets': {
       const target = world.tasks[p.tid];
-      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE'))
+      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', procOwner(target)))
         return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
       getNs(world, t.cred.userns);
       const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
+      return ok(installFd(world, t, file, cloexec, op.fd));
+    }
+    case 'idmap': {
+      const target = world.tasks[p.tid];
+      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', procOwner(target)))
+        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644 (EACCES)`);
+      const userns = target.cred.userns;
+      // proc_setgroups_open: writing needs CAP_SYS_ADMIN over the namespace.
+      if (p.map === 'setgroups' && op.mode !== 'r' && !nsCapable(world, t.cred, userns, 'CAP_SYS_ADMIN'))
+        return fail('EPERM', `open ${op.path} for writing: needs CAP_SYS_ADMIN over the user namespace (EPERM)`);
+      getNs(world, t.cred.userns);
+      getNs(world, userns);
+      const file = newFile(world, { kind: 'idmap', map: p.map, userns, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
       return ok(installFd(world, t, file, cloexec, op.fd));
     }
     case 'uptime':
@@ -312,6 +332,12 @@ export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>):
       f.pos += content.length;
       return ok(content.length, { text: content, ts: first ? { sec: btime(world, t), nsec: 0 } : undefined, inexact: ['ret', 'text'] });
     }
+    case 'idmap': {
+      const content = showIdMap(world, f);
+      const text = content.slice(f.pos, f.pos + op.count);
+      f.pos += text.length;
+      return ok(text.length, { text });
+    }
     case 'sysctl': {
       const content = `${world.namespaces[f.userns]?.maxTimeNamespaces ?? 0}\n`;
       const text = content.slice(f.pos, f.pos + op.count);
@@ -351,6 +377,10 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       const r = setOffsets(world, c, capable, parsed.offsets);
       if (!r.ok) return fail(r.errno, r.rule);
       return ok(parsed.count);
+    }
+    case 'idmap': {
+      if (op.call === 'pwrite') return fail('ESPIPE', `pwrite: seq_file clears FMODE_PWRITE (ESPIPE)`);
+      return f.map === 'setgroups' ? writeSetgroups(world, f, op.data) : writeIdMap(world, t, f, op.data);
     }
     case 'sysctl': {
       // proc_sys_call_handler: sysctl_perm with the writer's current credentials (set_permissions: CAP_SYS_RESOURCE

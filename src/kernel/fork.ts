@@ -45,6 +45,7 @@ export function sysClone(world: World, op: Extract<SyscallOp, { call: 'fork' | '
     case 'clone3': {
       if (op.size > PAGE_SIZE) return fail('E2BIG', `clone3: size ${op.size} is larger than a page (E2BIG)`);
       if (op.size < CLONE3_SIZE_VER0) return fail('EINVAL', `clone3: size ${op.size} is below CLONE_ARGS_SIZE_VER0 (64) (EINVAL)`);
+      if (op.tailNonZero) return fail('E2BIG', `clone3: bytes past struct clone_args are not zero (copy_struct_from_user) (E2BIG)`);
       const setTid = op.set_tid ?? [];
       if (setTid.length > 32) return fail('EINVAL', 'clone3: set_tid_size exceeds MAX_PID_NS_LEVEL (EINVAL)');
       if (!Number.isInteger(op.exit_signal) || op.exit_signal < 0 || op.exit_signal > 0xff || op.exit_signal > NSIG)

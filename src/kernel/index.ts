@@ -82,7 +82,10 @@ export function apply(world: World, op: Op): Outcome {
       return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, true);
     case 'host.spawn': {
       const uid = op.uid ?? 0;
-      spawnTask(world, op.pid, op.ppid ?? world.reaper, uid === 0 ? rootCred(world.init.user, world.rootCaps) : userCred(world.init.user, uid));
+      const cred = uid === 0 ? rootCred(world.init.user, world.rootCaps) : userCred(world.init.user, uid);
+      // A process seen first in a trace may have a capability set of its own (the tracer's CapEff, say).
+      if (op.caps) cred.caps = cred.permitted = [...op.caps].sort();
+      spawnTask(world, op.pid, op.ppid ?? world.reaper, cred);
       return ok(op.pid);
     }
     case 'host.sysctl': {

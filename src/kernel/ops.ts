@@ -141,6 +141,8 @@ export type SyscallOp =
       set_tid?: number[];
       /** true when stack and stack_size are inconsistent (one zero, the other not). */
       badStack?: boolean;
+      /** true when size exceeds struct clone_args and the extra bytes are not all zero (copy_struct_from_user: E2BIG). */
+      tailNonZero?: boolean;
       child?: number;
       /** With CLONE_PIDFD: the fd number the kernel returned (binding). */
       pidfd?: number;
@@ -179,7 +181,7 @@ export type HostOp =
   /** A suspend of that duration: realtime and boottime advance, monotonic does not. */
   | { call: 'host.suspend'; sec: number; nsec: number }
   /** A process exists at the start (e.g. the first pid of a trace): created in the initial namespaces. */
-  | { call: 'host.spawn'; pid: number; uid?: number; ppid?: number }
+  | { call: 'host.spawn'; pid: number; uid?: number; ppid?: number; caps?: Cap[] }
   /** The admin writes /proc/sys/user/max_time_namespaces of the initial user namespace. */
   | { call: 'host.sysctl'; name: 'user.max_time_namespaces'; value: number };
 

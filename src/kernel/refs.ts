@@ -141,6 +141,10 @@ export function holders(world: World): Record<number, string[]> {
     const f = world.files[k];
     if (f.kind === 'nsfs') add(f.ns, `nsfs file ${f.id}`);
     if (f.kind === 'timens_offsets') add(f.cred.userns, `f_cred of file ${f.id}`);
+    if (f.kind === 'idmap') {
+      add(f.cred.userns, `f_cred of file ${f.id}`);
+      add(f.userns, `${f.map} file ${f.id}`);
+    }
   }
   for (const k in world.tasks) {
     const t = world.tasks[k];

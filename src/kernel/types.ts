@@ -70,8 +70,24 @@ export interface Namespace {
   /** user: the creator's euid (ns->owner), and its ucounts limit for time namespaces. */
   ownerUid?: number;
   maxTimeNamespaces?: number;
-  /** user: whether a uid_map was written (a fresh user namespace maps nothing: its uids show as the overflow uid). */
-  uidMapped?: boolean;
+  /**
+   * user: the uid_map as written (each extent maps [first, first+count) of this namespace to global kuids from
+   * `lower`); null until written — a fresh user namespace maps nothing, its ids show as the overflow id. The initial
+   * namespace maps every id to itself (undefined).
+   */
+  uidMap?: IdExtent[] | null;
+  /** user: whether a gid_map was written (gids are otherwise not modelled), and whether setgroups was denied. */
+  gidMapped?: boolean;
+  setgroupsDenied?: boolean;
+  /** user: whether the creator had CAP_SETFCAP in the parent (verify_root_map lets it map the parent's root). */
+  parentCouldSetfcap?: boolean;
+}
+
+/** One extent of a uid_map, with `lower` already translated to the global (kernel) uid. */
+export interface IdExtent {
+  first: number;
+  lower: number;
+  count: number;
 }
 
 /** struct nsproxy: shared by every task that points at it. Values are namespace inums. */
@@ -97,6 +113,8 @@ export const CAPS = [
   'CAP_SYS_RESOURCE',
   'CAP_SYS_TIME',
   'CAP_WAKE_ALARM',
+  'CAP_SETGID',
+  'CAP_SETFCAP',
 ] as const;
 export type Cap = (typeof CAPS)[number];
 
@@ -133,6 +151,8 @@ export type OpenFile =
     }
   | { id: number; count: number; kind: 'proc_text'; path: '/proc/uptime' | '/proc/stat'; pos: number; mode: AccessMode }
   | { id: number; count: number; kind: 'sysctl'; name: 'user.max_time_namespaces'; userns: number; pos: number; mode: AccessMode }
+  /** /proc/PID/uid_map, gid_map, setgroups: the target's user namespace (referenced) and the opener's credentials. */
+  | { id: number; count: number; kind: 'idmap'; map: 'uid' | 'gid' | 'setgroups'; userns: number; cred: Cred; pos: number; mode: AccessMode }
   | { id: number; count: number; kind: 'other'; path: string; mode: AccessMode };
 
 export type AccessMode = 'r' | 'w' | 'rw';

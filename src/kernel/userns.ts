@@ -1,7 +1,7 @@
 /** kernel/user_namespace.c: create_user_ns. */
 import type { Errno } from './ops.js';
 import type { Cred, World } from './types.js';
-import { uidMapped } from './cred.js';
+import { kuidMapped, nsCapable } from './cred.js';
 import { getNs } from './refs.js';
 import { ALL_CAPS, allocInum, INT_MAX } from './world.js';
 
@@ -13,7 +13,7 @@ import { ALL_CAPS, allocInum, INT_MAX } from './world.js';
 export function createUserNs(world: World, cred: Cred): { ok: true; inum: number } | { ok: false; errno: Errno; rule: string } {
   const parent = world.namespaces[cred.userns];
   if ((parent.level ?? 0) > 32) return { ok: false, errno: 'EUSERS', rule: 'create_user_ns: more than 32 nested user namespaces (EUSERS)' };
-  if (!uidMapped(world, cred.userns))
+  if (!kuidMapped(world, cred.userns, cred.euid))
     return { ok: false, errno: 'EPERM', rule: 'create_user_ns: the creator\'s euid has no mapping in its user namespace (EPERM)' };
   const inum = allocInum(world);
   world.namespaces[inum] = {
@@ -26,7 +26,10 @@ export function createUserNs(world: World, cred: Cred): { ok: true; inum: number
     level: (parent.level ?? 0) + 1,
     ownerUid: cred.euid,
     maxTimeNamespaces: INT_MAX,
-    uidMapped: false,
+    uidMap: null,
+    gidMapped: false,
+    setgroupsDenied: false,
+    parentCouldSetfcap: nsCapable(world, cred, parent.inum, 'CAP_SETFCAP'),
   };
   getNs(world, parent.inum);
   cred.userns = inum;

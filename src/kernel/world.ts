@@ -54,6 +54,8 @@ export const CAP_NUMBERS: Record<Cap, number> = {
   CAP_SYS_RESOURCE: 24,
   CAP_SYS_TIME: 25,
   CAP_WAKE_ALARM: 35,
+  CAP_SETGID: 6,
+  CAP_SETFCAP: 31,
 };
 
 /** The model's capabilities present in a CapEff-style mask (hex string like "000001fffeffffff", or a bigint). */
@@ -97,7 +99,6 @@ export function createWorld(opts: WorldOptions = {}): World {
       ns.level = 0;
       ns.ownerUid = 0;
       ns.maxTimeNamespaces = opts.maxTimeNamespaces ?? DEFAULT_MAX_TIME_NAMESPACES;
-      ns.uidMapped = true;
     }
     if (type === 'pid') {
       ns.parent = null;

@@ -56,6 +56,13 @@ export class Sim {
     this.ok({ call: 'close', tid, fd });
     return out.text ?? '';
   }
+  /** Read a whole proc file through a fresh fd. */
+  readOffsetsLike(tid: number, path: string): string {
+    const fd = this.open(tid, path, 'r');
+    const out = this.do({ call: 'read', tid, fd, count: 4096 });
+    this.ok({ call: 'close', tid, fd });
+    return out.text ?? '';
+  }
   mono(tid: number): { sec: number; nsec: number } {
     return this.do({ call: 'clock_gettime', tid, clockid: 1 }).ts!;
   }
