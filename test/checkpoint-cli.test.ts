@@ -164,7 +164,9 @@ describe('tns import oci / lxc', () => {
 
   it('works whichever module creates the `import` command first', async () => {
     const strace = (p: Command) => {
-      p.command('import').description('other module').command('strace').action(() => process.stdout.write('strace ran\n'));
+      p.command('import').description('other module').command('strace').action(() => {
+        process.stdout.write('strace ran\n');
+      });
     };
     // theirs after ours (ours created `import`): their program.command('import') returns ours
     const r1 = await cli(['import', 'strace'], [strace]);
