@@ -64,6 +64,9 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
 /** A thread that dies without becoming a zombie (de_thread, or a non-leader's exit): everything released. */
 export function releaseThread(world: World, tid: number): void {
   const o = world.tasks[tid];
+  // A vfork child's completion belonged to this task: nobody waits for it any more (the tid may be taken over by
+  // the thread that exec'd).
+  for (const k in world.tasks) if (world.tasks[k].vforkDoneFor === tid) world.tasks[k].vforkDoneFor = null;
   exitResources(world, tid);
   putNs(world, o.cred.userns);
   putNs(world, o.pidns);

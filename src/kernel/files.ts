@@ -303,9 +303,14 @@ export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>):
     case 'pidfd':
       return fail('EINVAL', `read: ${f.kind} files cannot be read (EINVAL)`);
     case 'timens_offsets': {
-      // seq_read_iter over single_open: what is left in the buffer is copied out first (a snapshot of an earlier
-      // show); with the buffer drained, the single record is shown only while the iterator is at index 0.
+      // seq_read_iter over single_open: a read at position 0 starts afresh; elsewhere what is left in the buffer is
+      // copied out first (a snapshot of an earlier show), and a drained buffer is EOF (the iterator is past the record).
       const sq = seqState(f);
+      if (f.pos === 0) {
+        // "if request is to read from zero offset, reset iterator to first record"
+        sq.index = 0;
+        sq.buf = '';
+      }
       let text = '';
       if (sq.buf.length > 0) {
         text = sq.buf.slice(0, op.count);

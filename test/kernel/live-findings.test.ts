@@ -153,3 +153,27 @@ describe('seq_file: timens_offsets reads come from the buffer filled by an earli
     s.err({ call: 'read', tid: 1, fd, count: 200 }, 'ESRCH'); // reset to 0 by seq_lseek, a fresh show fails
   });
 });
+
+describe('seq_file: a read at position 0 starts afresh', () => {
+  it('a zombie\'s file read once (empty), then reaped: the next read at 0 shows again and gets ESRCH', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    const fd = s.open(1, `/proc/${b}/timens_offsets`, 'r');
+    s.ok({ call: 'exit', tid: b, code: 0 });
+    expect(s.do({ call: 'read', tid: 1, fd, count: 200 }).ret).toBe(0);
+    s.ok({ call: 'wait', tid: 1, target: b });
+    s.err({ call: 'read', tid: 1, fd, count: 200 }, 'ESRCH');
+  });
+});
+
+describe('de_thread: a vfork parent killed by its thread\'s exec', () => {
+  it('the vfork child no longer holds the tid that the exec\'ing thread takes over', () => {
+    const s = new Sim();
+    const th = s.thread(1);
+    const v = s.ok({ call: 'vfork', tid: 1 });
+    expect(s.w.tasks[v].vforkDoneFor).toBe(1);
+    s.ok({ call: 'execve', tid: th, path: '/bin/true' }); // the leader (asleep in vfork) dies; th becomes pid 1
+    expect(s.w.tasks[1].state).toBe('running');
+    expect(s.w.tasks[v].vforkDoneFor).toBeNull();
+  });
+});
