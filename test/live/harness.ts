@@ -582,6 +582,8 @@ class Run {
       if (!lv.errno) {
         const newTid = Number(lv.extra?.[0]);
         if (newTid !== op.tid) {
+          // de_thread killed the old leader (and any vfork sleep it was in): its connection goes to the exec'ing thread.
+          this.vforkPending.delete(newTid);
           live.rekey(op.tid, newTid);
           for (const [n, v] of this.names) if (v === op.tid) this.names.set(n, newTid);
         }
