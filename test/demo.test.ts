@@ -39,6 +39,7 @@ describe('tns demo', () => {
     expect(s).toContain('hostA → hostB: 3350 s of realtime');
     expect(s).toContain('inside the container: 1000 s → 1381.5 s, never backwards');
     expect(s).toMatch(/Expectations: (\d+)\/\1 hold/);
+    expect(s).toMatch(/hostB: .*hostB\.ndjson \(\d+ records, replayed: 0 divergences\)/);
     expect(s).toContain(`tns log ${join(d, 'hostA.ndjson')}`);
     expect(s).toContain(`tns log ${join(d, 'hostB.ndjson')}`);
     expect(s).toMatch(new RegExp(`tns state ${join(d, 'hostA.ndjson').replace(/[.]/g, '\\.')} --at \\d+`));

@@ -92,7 +92,7 @@ function treeOfImage(img: CheckpointImage, names: Map<number, string>): TreeNode
 
 export interface StoryOptions {
   /** Ledger paths per machine, to print the commands that explore them. */
-  ledgers?: { machine: string; path: string; events: number; checkpointSeq?: number }[];
+  ledgers?: { machine: string; path: string; events: number; checkpointSeq?: number; divergences?: number }[];
   color?: boolean;
   width?: number;
 }
@@ -237,7 +237,8 @@ export function demoStory(d: DemoData, opts: StoryOptions = {}): string {
   if (opts.ledgers?.length) {
     out.push('');
     out.push(`${step++}. Explore the ledgers (one per host):`);
-    for (const l of opts.ledgers) out.push(`   ${l.machine}: ${l.path} (${l.events} records)`);
+    for (const l of opts.ledgers)
+      out.push(`   ${l.machine}: ${l.path} (${l.events} records${l.divergences !== undefined ? `, replayed: ${l.divergences} divergence${l.divergences === 1 ? '' : 's'}` : ''})`);
     const l0 = opts.ledgers[0];
     const img0 = images[0]?.[1];
     const ns0 = img0?.timens[0]?.id;

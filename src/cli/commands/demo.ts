@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { printJson, UsageError } from '../errors.js';
 import { demoStory, runDemo } from '../../scenario/demo.js';
 import { writeScenarioLedgers } from './scenario.js';
+import { worldAtSeq } from '../../replay/checkpoint.js';
 
 export function register(program: Command): void {
   program
@@ -25,7 +26,14 @@ export function register(program: Command): void {
       }
       const d = runDemo();
       const written = writeScenarioLedgers(d.run, (machine) => join(folder, `${machine}.ndjson`), o.force);
-      const ledgers = written.map((w) => ({ machine: w.machine, path: w.path, events: w.events, checkpointSeq: Object.values(w.checkpoints)[0] }));
+      // Each ledger is replayed through the projection: the model must re-derive every outcome it stored.
+      const ledgers = written.map((w) => ({
+        machine: w.machine,
+        path: w.path,
+        events: w.events,
+        checkpointSeq: Object.values(w.checkpoints)[0],
+        divergences: worldAtSeq(w.path, w.events).divergences.length,
+      }));
       if (o.json) {
         printJson({
           scenario: d.scenario,
@@ -48,6 +56,6 @@ export function register(program: Command): void {
           ledgers,
         });
       } else process.stdout.write(`${demoStory(d, { ledgers, color: o.color })}\n`);
-      if (!d.run.ok) process.exitCode = 1;
+      if (!d.run.ok || ledgers.some((l) => l.divergences > 0)) process.exitCode = 1;
     });
 }
