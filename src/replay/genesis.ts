@@ -1,0 +1,66 @@
+/**
+ * The genesis of a ledger: the createWorld options its first record starts from.
+ *
+ * Records do not carry the world options (yet — see /work/notes/requests-replay.md), so replay infers them
+ * from the head of the log, the way the writers in this repository start a ledger:
+ *  - profile: a `marker.profile` before the first kernel op (scenario and synth ledgers start with one);
+ *  - host clocks: the `at` of the first record, when it gives monotonic, boottime and realtime;
+ *  - the first task: the caller of the first syscall that no earlier record created (a fork/clone child or a
+ *    host.spawn pid) — it existed before the log started, as createWorld's first task does; default pid 1.
+ * Options given explicitly win over inferred ones.
+ */
+import type { WorldOptions } from '../kernel/index.js';
+import type { EventRecord } from '../events/index.js';
+
+export interface Genesis {
+  options: WorldOptions;
+  /** Where each option came from, for `tns replay --json` and error messages. */
+  inferred: string[];
+}
+
+export function inferGenesis(head: readonly EventRecord[], given: WorldOptions = {}): Genesis {
+  const options: WorldOptions = {};
+  const inferred: string[] = [];
+  let sawKernelOp = false;
+  const created = new Set<number>();
+  let firstPid: number | undefined;
+  for (const rec of head) {
+    const op = rec.op;
+    if (op.call === 'marker.profile' && !sawKernelOp && options.profile === undefined) {
+      options.profile = op.profile;
+      inferred.push(`profile ${op.profile} (marker.profile at seq ${rec.seq})`);
+      continue;
+    }
+    if (op.call.startsWith('marker.')) continue;
+    if (!sawKernelOp && rec.at?.monotonic && rec.at.boottime && rec.at.realtime && options.host === undefined && rec.seq === head[0].seq) {
+      options.host = { monotonic: { ...rec.at.monotonic }, boottime: { ...rec.at.boottime }, realtime: { ...rec.at.realtime } };
+      inferred.push(`host clocks (at of seq ${rec.seq})`);
+    }
+    sawKernelOp = true;
+    if (op.call === 'host.spawn') {
+      created.add(op.pid);
+      continue;
+    }
+    if ('tid' in op && firstPid === undefined && !created.has(op.tid)) {
+      firstPid = op.tid;
+      inferred.push(`first task ${op.tid} (the caller at seq ${rec.seq}, created by no earlier record)`);
+    }
+    if ((op.call === 'fork' || op.call === 'vfork' || op.call === 'clone' || op.call === 'clone3') && rec.outcome && rec.outcome.errno === undefined)
+      created.add(op.child ?? rec.outcome.ret);
+    if (firstPid !== undefined) break;
+  }
+  // A marker-only head with host clocks: the first record's at.
+  if (options.host === undefined && head[0]?.at?.monotonic && head[0].at.boottime && head[0].at.realtime) {
+    const at = head[0].at;
+    options.host = { monotonic: { ...at.monotonic! }, boottime: { ...at.boottime! }, realtime: { ...at.realtime! } };
+    inferred.push(`host clocks (at of seq ${head[0].seq})`);
+  }
+  options.firstPid = firstPid ?? 1;
+  return { options: { ...options, ...stripUndefined(given) }, inferred };
+}
+
+function stripUndefined(o: WorldOptions): WorldOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as WorldOptions;
+}

@@ -1,0 +1,506 @@
+/**
+ * The projection: a stream of ledger records → batches → states.
+ *
+ *   records (a ledger file, an array, a live tail) ─► rebatch(K) ─► one immer `produce` per batch, applying the
+ *   kernel model's apply(draft, op) for every event ─► {seq, world} states (frozen, sharing structure)
+ *
+ * Outcomes:
+ *  - a record with `recorded: true` carries the kernel's outcome, which is the truth. When the model disagrees,
+ *    the engine reports a Divergence and makes the world agree where it can (outcome.ts lists the resolutions):
+ *      kernel failed, model succeeded → the event's changes are rolled back: such records (a recorded errno) are
+ *        applied on their own, as a tentative produce from the state before them, which is simply dropped;
+ *      kernel succeeded, model failed → force.ts re-applies the call with the model's refusal lifted;
+ *      both succeeded with another pid/fd and the op did not bind it → re-applied with the recorded number;
+ *      outputs differ (text, clock readings beyond the tolerance, honouring `inexact`) → reported, world kept.
+ *  - a record with an outcome but without `recorded: true` was computed by the model when it was appended; the
+ *    model must compute the same again, a difference is a determinism bug (kind 'determinism'); the world follows
+ *    the model.
+ *  - markers pass through (marker.profile switches the kernel profile for the records that follow).
+ *  - the model throwing (ModelError: an unknown task, a binding conflict) is reported as kind 'model-error' and
+ *    the event is skipped: the batch is re-run up to it, so a half-applied event never stays in the world.
+ */
+import { current, Immer, isDraft, original, type Draft } from 'immer';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
+import type { EventRecord } from '../events/index.js';
+import { cleanOutcome, DEFAULT_TS_TOLERANCE_NS, diffOutcome, divergenceOf, type Divergence } from './outcome.js';
+import { forceSuccess } from './force.js';
+import { inferGenesis, type Genesis } from './genesis.js';
+
+export type Engine = 'shadow' | 'draft' | 'mutable';
+
+export interface ProjectOptions {
+  /** World options that win over the inferred genesis (see genesis.ts). */
+  world?: WorldOptions;
+  /** A state to start from instead of the genesis (a snapshot): its seq and world. */
+  start?: { seq: number; world: World };
+  /** Events per produce (default 1000). */
+  batchSize?: number;
+  /** Tolerance for recorded clock readings, ns (default 100 ms). */
+  tsToleranceNs?: number;
+  /**
+   * How a batch is reduced (all three give the same states; test/replay.test.ts checks it):
+   *  - 'shadow' (default): the kernel applies each event to a mutable working world at full speed, then ONE
+   *    immer produce per batch brings the frozen state up to it, copying only the entries that changed (so
+   *    states share every unchanged task, namespace, file... with the state before);
+   *  - 'draft': ONE immer produce per batch and the kernel applies every event to the draft. Same states, but
+   *    every read the kernel makes goes through immer's proxies: ~8x slower on the synth mix (bench/replay);
+   *  - 'mutable': no immutable states at all (the working world is returned and keeps changing): for a final
+   *    state or a verification pass only.
+   */
+  engine?: Engine;
+  /** Same as engine 'mutable' when false (kept for callers written before `engine`). */
+  freeze?: boolean;
+}
+
+export interface ProjectedState {
+  /** The seq of the last record applied (0: the genesis). */
+  seq: number;
+  world: World;
+}
+
+export interface BatchResult extends ProjectedState {
+  /** Records in this batch. */
+  events: number;
+  /** Divergences found in this batch. */
+  divergences: Divergence[];
+}
+
+const CLONES = new Set(['fork', 'vfork', 'clone', 'clone3']);
+
+/** A recorded success whose kernel-assigned number (child pid, fd) the op does not bind. */
+function unbound(op: Op, o: Outcome): boolean {
+  if (o.errno !== undefined || o.ret < 0) return false;
+  if (CLONES.has(op.call)) return (op as { child?: number }).child === undefined && o.ret > 0;
+  if (op.call === 'open' || op.call === 'pidfd_open') return op.fd === undefined;
+  if (op.call === 'dup') return op.newfd === undefined;
+  return false;
+}
+
+function withBinding(op: Op, ret: number): Op {
+  if (CLONES.has(op.call)) return { ...op, child: ret } as Op;
+  if (op.call === 'open' || op.call === 'pidfd_open') return { ...op, fd: ret };
+  if (op.call === 'dup') return { ...op, newfd: ret };
+  return op;
+}
+
+/** Records that must be applied from a known pre-state: the kernel failed (roll back if the model did not), or a number to rebind. */
+function careful(rec: EventRecord): boolean {
+  return rec.recorded === true && rec.outcome !== undefined && (rec.outcome.errno !== undefined || unbound(rec.op as Op, rec.outcome));
+}
+
+class Abort extends Error {
+  constructor(
+    readonly index: number,
+    readonly reason: unknown,
+  ) {
+    super('abort batch');
+  }
+}
+
+/*
+ * Workaround (until the kernel model stops calling structuredClone on objects that may be immer drafts — see
+ * /work/notes/requests-replay.md): structuredClone of a Proxy throws DataCloneError, and the kernel clones creds
+ * and offsets with it. While a recipe runs, structuredClone is swapped for a version that clones immer's
+ * current() copy of a draft and is the native function for everything else. produce is synchronous, so nothing
+ * else runs while the swap is in place.
+ */
+const nativeStructuredClone = globalThis.structuredClone;
+function draftSafeClone<T>(value: T, options?: StructuredSerializeOptions): T {
+  return nativeStructuredClone(isDraft(value) ? current(value as Draft<T>) : value, options) as T;
+}
+function withDraftSafeClone<T>(fn: () => T): T {
+  globalThis.structuredClone = draftSafeClone;
+  try {
+    return fn();
+  } finally {
+    globalThis.structuredClone = nativeStructuredClone;
+  }
+}
+
+/**
+ * The reducer, usable without rxjs: feed batches of records in order, get states. `project()` wraps it.
+ */
+export class Projector {
+  /** The last produced state (frozen, except with the 'mutable' engine). */
+  private state: World | undefined;
+  /** 'shadow' and 'mutable': the working world the kernel mutates. */
+  private work: World | undefined;
+  private seq: number;
+  private readonly immer: Immer;
+  private readonly tol: number;
+  readonly engine: Engine;
+  genesis: Genesis | undefined;
+  /** Every divergence so far, in order. */
+  readonly divergences: Divergence[] = [];
+  /** Records applied so far (markers included). */
+  events = 0;
+
+  constructor(private readonly opts: ProjectOptions = {}) {
+    this.engine = opts.engine ?? (opts.freeze === false ? 'mutable' : 'shadow');
+    this.immer = new Immer({ autoFreeze: this.engine !== 'mutable' });
+    this.tol = opts.tsToleranceNs ?? DEFAULT_TS_TOLERANCE_NS;
+    this.seq = opts.start?.seq ?? 0;
+    if (opts.start) this.setStart(opts.start.world);
+  }
+
+  /** The current state (undefined before the first batch when no start state was given). */
+  get current(): ProjectedState | undefined {
+    return this.state ? { seq: this.seq, world: this.state } : undefined;
+  }
+
+  private setStart(w: World): void {
+    if (this.engine === 'mutable') {
+      this.work = Object.isFrozen(w) ? structuredClone(w) : w;
+      this.state = this.work;
+    } else {
+      this.state = Object.isFrozen(w) ? w : this.immer.produce(structuredClone(w), () => {});
+      if (this.engine === 'shadow') this.work = structuredClone(this.state);
+    }
+  }
+
+  /** The genesis world, inferred from the first batch (or given). */
+  private init(head: readonly EventRecord[]): void {
+    this.genesis = inferGenesis(head, this.opts.world);
+    this.setStart(createWorld(this.genesis.options));
+  }
+
+  /** Apply one batch (records in seq order, continuing the last one). */
+  step(batch: readonly EventRecord[]): BatchResult {
+    if (!this.state) this.init(batch);
+    const found = this.engine === 'draft' ? this.stepDraft(batch) : this.stepWork(batch);
+    if (batch.length > 0) this.seq = batch[batch.length - 1].seq;
+    this.events += batch.length;
+    this.divergences.push(...found);
+    return { seq: this.seq, world: this.state!, events: batch.length, divergences: found };
+  }
+
+  /** 'shadow' / 'mutable': apply to the working world; a model error restarts the batch from the last state. */
+  private stepWork(batch: readonly EventRecord[]): Divergence[] {
+    const forcedCareful = new Set<number>();
+    const backup = this.engine === 'mutable' ? structuredClone(this.work!) : undefined;
+    for (;;) {
+      const found: Divergence[] = [];
+      let aborted = -1;
+      for (let k = 0; k < batch.length; k++) {
+        const rec = batch[k];
+        if (careful(rec) || forcedCareful.has(k)) {
+          this.work = this.carefully(this.work!, rec, found);
+          continue;
+        }
+        try {
+          this.applyInPlace(this.work!, rec, found);
+        } catch {
+          aborted = k;
+          break;
+        }
+      }
+      if (aborted < 0) {
+        if (this.engine === 'shadow') this.state = this.immer.produce(this.state!, (d) => syncInto(d as World, this.work!));
+        else this.state = this.work;
+        return found;
+      }
+      // The event at `aborted` threw half-way: start the batch again from the state before it, with that event
+      // applied on its own (where a throw leaves nothing behind).
+      forcedCareful.add(aborted);
+      this.work = this.engine === 'mutable' ? structuredClone(backup!) : structuredClone(this.state!);
+    }
+  }
+
+  /** 'draft': one produce per run of ordinary records; careful records on their own. */
+  private stepDraft(batch: readonly EventRecord[]): Divergence[] {
+    const found: Divergence[] = [];
+    let i = 0;
+    while (i < batch.length) {
+      if (careful(batch[i])) {
+        this.state = this.carefully(this.state!, batch[i], found);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < batch.length && !careful(batch[j])) j++;
+      const runFound: Divergence[] = [];
+      try {
+        this.state = this.produceRun(this.state!, batch, i, j, runFound);
+        found.push(...runFound);
+        i = j;
+      } catch (e) {
+        if (!(e instanceof Abort)) throw e;
+        const k = e.index;
+        if (k > i) {
+          const redo: Divergence[] = [];
+          this.state = this.produceRun(this.state!, batch, i, k, redo);
+          found.push(...redo);
+        }
+        this.state = this.carefully(this.state!, batch[k], found);
+        i = k + 1;
+      }
+    }
+    return found;
+  }
+
+  private produceRun(base: World, batch: readonly EventRecord[], from: number, to: number, found: Divergence[]): World {
+    return withDraftSafeClone(() =>
+      this.immer.produce(base, (draft) => {
+        const w = draft as World;
+        for (let k = from; k < to; k++) {
+          try {
+            this.applyInPlace(w, batch[k], found);
+          } catch (e) {
+            throw new Abort(k, e);
+          }
+        }
+      }),
+    );
+  }
+
+  /** An ordinary record on a draft (or a mutable world). Throws what the model throws. */
+  private applyInPlace(w: World, rec: EventRecord, found: Divergence[]): void {
+    const op = rec.op;
+    if (op.call.startsWith('marker.')) {
+      if (op.call === 'marker.profile') w.profile = resolveProfile(op.profile).name;
+      return;
+    }
+    const kop = op as Op;
+    const model = apply(w, kop);
+    const stored = rec.outcome;
+    if (!stored) return;
+    if (rec.recorded !== true) {
+      const fields = diffOutcome(stored, model, true, 0);
+      if (fields.length > 0) found.push(divergenceOf(rec, 'determinism', model, fields, 'kept-model', model.rule ?? 'the model computes another outcome now'));
+      return;
+    }
+    // Recorded success (a recorded failure is careful()).
+    const fields = diffOutcome(stored, model, false, this.tol);
+    if (fields.length === 0) return;
+    if (model.errno !== undefined) {
+      const forced = forceSuccess(w, kop, model);
+      if (forced) {
+        const after = diffOutcome(stored, forced.outcome, false, this.tol);
+        found.push(divergenceOf(rec, 'divergence', model, fields, 'forced', model.rule ?? '', after.length ? `${forced.how}; still differs in ${after.join(',')}` : forced.how));
+      } else found.push(divergenceOf(rec, 'divergence', model, fields, 'unresolved', model.rule ?? '', 'no relaxation makes the model accept the call; the world is as before it'));
+      return;
+    }
+    found.push(divergenceOf(rec, 'divergence', model, fields, 'kept-model', model.rule ?? `the model's ${fields.join(', ')} differ`));
+  }
+
+  /** A record applied on its own from `base`, which it may roll back to. */
+  private carefully(base: World, rec: EventRecord, found: Divergence[]): World {
+    const op = rec.op as Op;
+    if (rec.op.call.startsWith('marker.')) return this.tryProduce(base, (w) => this.applyInPlace(w, rec, found)).world;
+    let model: Outcome | undefined;
+    const first = this.tryProduce(base, (w) => {
+      model = apply(w, op);
+    });
+    if (first.error !== undefined || model === undefined) {
+      found.push(divergenceOf(rec, 'model-error', null, [], 'unresolved', errorText(first.error), 'the event is skipped'));
+      return base;
+    }
+    const stored = rec.outcome;
+    if (!stored) return first.world;
+    if (rec.recorded !== true) {
+      // Only reached after a model error in a run: re-applied alone; compare as a determinism check.
+      const fields = diffOutcome(stored, model, true, 0);
+      if (fields.length > 0) found.push(divergenceOf(rec, 'determinism', model, fields, 'kept-model', model.rule ?? 'the model computes another outcome now'));
+      return first.world;
+    }
+    const fields = diffOutcome(stored, model, false, this.tol);
+    if (fields.length === 0) return first.world;
+    const m = model;
+    if (stored.errno !== undefined) {
+      if (m.errno === undefined) {
+        found.push(divergenceOf(rec, 'divergence', m, fields, 'rolled-back', m.rule ?? 'the model lets the call through', "the model's changes for this event were discarded"));
+        return base;
+      }
+      found.push(divergenceOf(rec, 'divergence', m, fields, 'agreed-failure', m.rule ?? ''));
+      return first.world;
+    }
+    if (m.errno !== undefined) {
+      let forced: ReturnType<typeof forceSuccess> = null;
+      const second = this.tryProduce(base, (w) => {
+        forced = forceSuccess(w, op, m);
+        if (!forced) throw new NotForced();
+      });
+      if (second.error === undefined && forced) {
+        const f = forced as { outcome: Outcome; how: string };
+        const after = diffOutcome(stored, f.outcome, false, this.tol);
+        found.push(divergenceOf(rec, 'divergence', m, fields, 'forced', m.rule ?? '', after.length ? `${f.how}; still differs in ${after.join(',')}` : f.how));
+        return second.world;
+      }
+      found.push(divergenceOf(rec, 'divergence', m, fields, 'unresolved', m.rule ?? '', second.error instanceof NotForced || second.error === undefined ? 'no relaxation makes the model accept the call; the world is as before it' : `forcing threw: ${errorText(second.error)}`));
+      return base;
+    }
+    if (fields.includes('ret') && unbound(op, stored)) {
+      let again: Outcome | undefined;
+      const bound = withBinding(op, stored.ret);
+      const third = this.tryProduce(base, (w) => {
+        again = apply(w, bound);
+      });
+      if (third.error === undefined && again && diffOutcome(stored, again, false, this.tol).length === 0) {
+        found.push(divergenceOf(rec, 'divergence', m, fields, 'rebound', m.rule ?? `the model chose ${m.ret}`, `re-applied binding ${stored.ret}`));
+        return third.world;
+      }
+    }
+    found.push(divergenceOf(rec, 'divergence', m, fields, 'kept-model', m.rule ?? `the model's ${fields.join(', ')} differ`));
+    return first.world;
+  }
+
+  /**
+   * Run fn on a copy of `base` (a produce for the draft engine, a structured clone of the working world
+   * otherwise); `base` itself is never changed, so returning it is a rollback.
+   */
+  private tryProduce(base: World, fn: (w: World) => void): { world: World; error?: unknown } {
+    if (this.engine !== 'draft') {
+      const copy = structuredClone(base);
+      try {
+        fn(copy);
+        return { world: copy };
+      } catch (e) {
+        return { world: base, error: e };
+      }
+    }
+    try {
+      return { world: withDraftSafeClone(() => this.immer.produce(base, (d) => fn(d as World))) };
+    } catch (e) {
+      return { world: base, error: e };
+    }
+  }
+}
+
+/** Deep equality of plain data (what a World is made of). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    if (!(k in bo) || !same(ao[k], bo[k])) return false;
+    n++;
+  }
+  for (const _ in bo) n--;
+  return n === 0;
+}
+
+const RECORDS = ['tasks', 'nsproxies', 'namespaces', 'files', 'fdtables', 'mms', 'ucounts'] as const;
+
+/**
+ * Bring a draft of the last state up to the working world, touching only what changed: per record (tasks,
+ * namespaces, ...) the entries that differ are replaced by copies, removed ones deleted; other fields are
+ * assigned when they differ. Reads go to the draft's original (no proxy per entry), so the cost is one pass of
+ * plain comparisons over the world per batch.
+ */
+function syncInto(draft: World, work: World): void {
+  const base = original(draft) as World;
+  for (const key of Object.keys(work) as (keyof World)[]) {
+    if ((RECORDS as readonly string[]).includes(key)) continue;
+    if (!same(base[key], work[key])) (draft as unknown as Record<string, unknown>)[key] = structuredClone(work[key]);
+  }
+  for (const key of RECORDS) {
+    const from = base[key] as Record<string, unknown>;
+    const to = work[key] as Record<string, unknown>;
+    let rec: Record<string, unknown> | undefined;
+    for (const k in from) {
+      if (!(k in to)) {
+        rec ??= draft[key] as Record<string, unknown>;
+        delete rec[k];
+      }
+    }
+    for (const k in to) {
+      const v = to[k];
+      if (!same(from[k], v)) {
+        rec ??= draft[key] as Record<string, unknown>;
+        rec[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+      }
+    }
+  }
+}
+
+class NotForced extends Error {}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * Re-chunk a stream of records or record arrays into arrays of `size` (the last may be shorter). Arrays already
+ * of a good size pass through without copying.
+ */
+export function rebatch(size: number): OperatorFunction<EventRecord | readonly EventRecord[], readonly EventRecord[]> {
+  return (source) =>
+    new Observable<readonly EventRecord[]>((sub) => {
+      let buf: EventRecord[] = [];
+      const push = (r: EventRecord) => {
+        buf.push(r);
+        if (buf.length >= size) {
+          const out = buf;
+          buf = [];
+          sub.next(out);
+        }
+      };
+      return source.subscribe({
+        next(x) {
+          if (Array.isArray(x)) {
+            const arr = x as readonly EventRecord[];
+            if (buf.length === 0 && arr.length <= size && arr.length >= size / 2) sub.next(arr);
+            else for (const r of arr) push(r);
+          } else push(x as EventRecord);
+        },
+        error(e) {
+          sub.error(e);
+        },
+        complete() {
+          if (buf.length > 0) sub.next(buf);
+          sub.complete();
+        },
+      });
+    });
+}
+
+/**
+ * The projection operator: records (or arrays of them) in, one state per batch out. Each emission carries the
+ * divergences found in its batch. Use `last()` for the final state, or `scan` over the divergences.
+ */
+export function project(opts: ProjectOptions = {}): OperatorFunction<EventRecord | readonly EventRecord[], BatchResult> {
+  return (source) =>
+    new Observable<BatchResult>((sub) => {
+      const p = new Projector(opts);
+      return source.pipe(rebatch(opts.batchSize ?? 1000)).subscribe({
+        next(batch) {
+          let r: BatchResult;
+          try {
+            r = p.step(batch);
+          } catch (e) {
+            sub.error(e);
+            return;
+          }
+          sub.next(r);
+        },
+        error(e) {
+          sub.error(e);
+        },
+        complete() {
+          sub.complete();
+        },
+      });
+    });
+}
+
+/** Plain sequential apply of records on a mutable world (no immer, no divergence handling): the reference the tests compare with. */
+export function applySequentially(records: readonly EventRecord[], options?: WorldOptions): World {
+  const w = createWorld(inferGenesis(records, options).options);
+  for (const rec of records) {
+    if (rec.op.call === 'marker.profile') w.profile = resolveProfile(rec.op.profile).name;
+    if (rec.op.call.startsWith('marker.')) continue;
+    apply(w, rec.op as Op);
+  }
+  return w;
+}
+
+export { cleanOutcome };
