@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EventInput, EventRecord } from '../events/index.js';
 import { openLedger, readLedgerBatches, indexPathOf, snapshotDirOf, lockPathOf } from '../ledger/index.js';
-import { CAPS, type Cap, type Timespec } from '../kernel/index.js';
+import { CAPS, capsFromMask, type Cap, type Timespec } from '../kernel/index.js';
 import { TraceChecker, openTrace, type CheckResult, type TraceSourceOptions } from './check.js';
 import { TraceImport, type ImportStats, type TraceEvent } from './trace-to-ops.js';
 
@@ -192,17 +192,7 @@ export function ownModelCaps(): Cap[] | undefined {
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (!m) return undefined;
-    const v = BigInt(`0x${m[1]}`);
-    const bits: Record<Cap, number> = {
-      CAP_DAC_OVERRIDE: 1,
-      CAP_SETUID: 7,
-      CAP_SYS_ADMIN: 21,
-      CAP_SYS_PTRACE: 19,
-      CAP_SYS_RESOURCE: 24,
-      CAP_SYS_TIME: 25,
-      CAP_WAKE_ALARM: 35,
-    };
-    const caps = CAPS.filter((c) => (v >> BigInt(bits[c])) & 1n);
+    const caps = capsFromMask(m[1]);
     return caps.length === CAPS.length ? undefined : caps;
   } catch {
     return undefined;

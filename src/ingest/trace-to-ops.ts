@@ -494,6 +494,17 @@ export class StraceToOps {
     this.stats.skipped[name] = (this.stats.skipped[name] ?? 0) + 1;
   }
 
+  /** A record the caller skipped without parsing it (a syscall that has no handler). */
+  countSkip(name: string): void {
+    this.stats.records++;
+    this.stats.skipped[name] = (this.stats.skipped[name] ?? 0) + 1;
+  }
+
+  /** Whether the first process is known (records before it decide who is adopted first). */
+  get startedTracing(): boolean {
+    return this.started;
+  }
+
   private warn(r: ImportRecord, msg: string): void {
     if (this.stats.warnings.length < 1000) this.stats.warnings.push(`${r.file}:${r.line}: ${msg}`);
   }
@@ -524,6 +535,7 @@ export class StraceToOps {
   }
 
   private expireDeferred(): void {
+    if (this.deferred.size === 0) return;
     for (const [pid, d] of this.deferred) {
       if (this.stats.records - d.since > DEFER_LIMIT) this.adoptDeferred(pid, `no clone returned it within ${DEFER_LIMIT} records`);
     }
@@ -1514,6 +1526,11 @@ export class TraceImport {
   }
 
   push(r: StraceRecord): TraceEvent[] {
+    // Fast path: a syscall the importer does not model (most lines of a real trace) is only counted.
+    if (r.kind === 'syscall' && this.ops.startedTracing && !Object.prototype.hasOwnProperty.call(HANDLERS, r.name ?? '')) {
+      this.ops.countSkip(r.name ?? '???');
+      return [];
+    }
     const rec = fromParser(r);
     if (!rec) {
       this.ops.stats.records++;
