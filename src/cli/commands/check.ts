@@ -54,6 +54,7 @@ export function renderCheck(r: CheckResult | TraceCheckResult, json: boolean): n
       checked: r.checked,
       skipped: r.skipped,
       anchors: r.anchors,
+      anchorLines: r.anchorLines,
       divergences: r.divergences,
       summary: r.summary,
     };
