@@ -27,13 +27,8 @@ function corpus(): { name: string; paths: string[] }[] {
   return out;
 }
 
-/** Known model bugs (see /work/notes/model-bugs.md): the trace and the exact divergences the model still produces. */
-const KNOWN: Record<string, { bug: string; lines: number[] }> = {
-  'max-time-ns.strace': {
-    bug: 'model-bugs.md #1: no op for writing /proc/PID/uid_map, so the second unshare(CLONE_NEWUSER) of a mapped root is EPERM in the model',
-    lines: [69, 79, 81],
-  },
-};
+/** Known model bugs (see /work/notes/model-bugs.md): the trace and the exact divergences the model still produces. None left. */
+const KNOWN: Record<string, { bug: string; lines: number[] }> = {};
 
 const traces = corpus();
 

@@ -341,7 +341,7 @@ export function importWorldOptions(profile = '6.3+', rootCaps?: Cap[]): WorldOpt
 }
 
 const INTERRUPTED = new Set(['EINTR', 'ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', 'ERESTART_RESTARTBLOCK']);
-const PROC_NS_OR_OFFSETS = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/(?:ns\/[a-z_]+|timens_offsets)$/;
+const PROC_NS_OR_OFFSETS = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/(?:ns\/[a-z_]+|timens_offsets|uid_map|gid_map|setgroups)$/;
 const PROC_FILES = new Set(['/proc/uptime', '/proc/stat', '/proc/sys/user/max_time_namespaces']);
 const PROC_NS_LINK = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/ns\/[a-z_]+$/;
 const TIMER_ABSTIME = 1;
