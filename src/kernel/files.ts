@@ -392,18 +392,56 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       // over the table's user namespace), EPERM — the open-time check does not carry over (e.g. across an exec).
       if (!nsCapable(world, t.cred, f.userns, 'CAP_SYS_RESOURCE'))
         return fail('EPERM', `${op.call} max_time_namespaces: the writer lacks CAP_SYS_RESOURCE over the user namespace now (EPERM)`);
-      if (op.call === 'pwrite' && op.offset !== 0) return ok(0);
-      const m = /^[ \t\n]*(-?\d+)[ \t\n]*$/.exec(op.data.replace(/\0[^]*$/, ''));
-      if (!m) return fail('EINVAL', `write max_time_namespaces: "${op.data}" is not an integer (EINVAL)`);
-      const v = Number(m[1]);
+      // sysctl_writes_strict (default 1): a write at a non-zero position is ignored.
+      const at = op.call === 'pwrite' ? op.offset : f.pos;
+      if (at !== 0) return ok(0);
+      const r = parseSysctlInt(op.data);
+      if (!r.ok) return fail('EINVAL', `write max_time_namespaces: ${r.why} (EINVAL)`);
+      if (r.value === null) {
+        if (op.call === 'write') f.pos += r.consumed;
+        return ok(r.consumed);
+      }
+      const v = r.value;
       if (v < 0 || v > 2147483647) return fail('EINVAL', `write max_time_namespaces: ${v} is outside [0, INT_MAX] (EINVAL)`);
       world.namespaces[f.userns].maxTimeNamespaces = v;
-      f.pos += count;
-      return ok(count);
+      if (op.call === 'write') f.pos += r.consumed;
+      return ok(r.consumed);
     }
     case 'other':
       return ok(count, { inexact: ['ret'] });
   }
+}
+
+/**
+ * __do_proc_dointvec writing a one-int table: skip blanks; proc_get_long (an optional '-', strtoul base 0, at most 21
+ * characters, then a blank or the end); skip blanks again. The bytes consumed are the answer; anything left after
+ * the one value is not consumed (a short write), not an error.
+ */
+export function parseSysctlInt(data: string): { ok: true; value: number | null; consumed: number } | { ok: false; why: string } {
+  const space = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c);
+  let p = 0;
+  while (p < data.length && space(data[p])) p++;
+  if (p === data.length) return { ok: true, value: null, consumed: data.length };
+  const start = p;
+  let neg = false;
+  if (data[p] === '-') {
+    neg = true;
+    p++;
+  }
+  let radix = 10;
+  if (data[p] === '0' && (data[p + 1] === 'x' || data[p + 1] === 'X') && /[0-9a-f]/i.test(data[p + 2] ?? '')) {
+    radix = 16;
+    p += 2;
+  } else if (data[p] === '0') radix = 8;
+  const digits = radix === 16 ? /[0-9a-f]/i : radix === 8 ? /[0-7]/ : /[0-9]/;
+  const d0 = p;
+  while (p < data.length && digits.test(data[p])) p++;
+  if (p === d0) return { ok: false, why: `"${data}" does not start with an integer` };
+  if (p - start > 21) return { ok: false, why: 'the number is too long' };
+  if (p < data.length && !' \t\n'.includes(data[p])) return { ok: false, why: `"${data[p]}" after the number` };
+  const mag = Number.parseInt(data.slice(d0, p), radix);
+  while (p < data.length && space(data[p])) p++;
+  return { ok: true, value: neg ? -mag : mag, consumed: p };
 }
 
 export function sysLseek(world: World, op: Extract<SyscallOp, { call: 'lseek' }>): Outcome {

@@ -177,3 +177,19 @@ describe('de_thread: a vfork parent killed by its thread\'s exec', () => {
     expect(s.w.tasks[v].vforkDoneFor).toBeNull();
   });
 });
+
+describe('proc_dointvec_minmax: writing /proc/sys/user/max_time_namespaces', () => {
+  it('one value is taken, the rest is a short write; a second write on the same fd is ignored (sysctl_writes_strict)', () => {
+    const s = new Sim();
+    s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER });
+    const fd = s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
+    expect(s.ok({ call: 'write', tid: 1, fd, data: '1 686 382408776' })).toBe(2);
+    expect(s.ok({ call: 'write', tid: 1, fd, data: '5\n' })).toBe(0);
+    const fd2 = s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
+    s.err({ call: 'write', tid: 1, fd: fd2, data: '5x\n' }, 'EINVAL');
+    s.err({ call: 'write', tid: 1, fd: fd2, data: 'monotonic 1 0\n' }, 'EINVAL');
+    s.err({ call: 'write', tid: 1, fd: fd2, data: '-1\n' }, 'EINVAL');
+    expect(s.ok({ call: 'write', tid: 1, fd: fd2, data: '  0x10\n' })).toBe(7);
+    expect(s.w.namespaces[s.w.tasks[1].cred.userns].maxTimeNamespaces).toBe(16);
+  });
+});
