@@ -18,6 +18,17 @@ const MAX_DEPTH = 64;
 
 export const ZERO_HASH = '0'.repeat(64);
 
+/** `"key":` for a key; the vocabulary's few keys are cached (bounded, so hostile input cannot grow it). */
+const keyCache = new Map<string, string>();
+function keyOf(k: string): string {
+  let e = keyCache.get(k);
+  if (e === undefined) {
+    e = `${JSON.stringify(k)}:`;
+    if (keyCache.size < 512) keyCache.set(k, e);
+  }
+  return e;
+}
+
 export function canonicalJson(value: unknown): string {
   return enc(value, 0, '$');
 }
@@ -55,7 +66,7 @@ function enc(v: unknown, depth: number, path: string): string {
         if (x === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(k)}:${enc(x, depth + 1, path)}`;
+        out += `${keyOf(k)}${enc(x, depth + 1, path)}`;
       }
       return `${out}}`;
     }
@@ -79,7 +90,7 @@ export function sealEncoding(record: Record<string, unknown>): { body: string; h
     const x = record[k];
     if (x === undefined) continue;
     if (hashAt < 0 && k > 'hash') hashAt = parts.length;
-    parts.push(`${JSON.stringify(k)}:${enc(x, 1, `$.${k}`)}`);
+    parts.push(`${keyOf(k)}${enc(x, 1, `$.${k}`)}`);
   }
   if (hashAt < 0) hashAt = parts.length;
   const body = `{${parts.join(',')}}`;
@@ -99,7 +110,7 @@ export function recordHash(record: Record<string, unknown>): string {
     if (x === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(k)}:${enc(x, 1, `$.${k}`)}`;
+    out += `${keyOf(k)}${enc(x, 1, `$.${k}`)}`;
   }
   return sha256Hex(`${out}}`);
 }

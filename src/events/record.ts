@@ -3,7 +3,7 @@
  * canonical line a writer stores.
  */
 import { compile, formatPath, type Issue } from './dsl.js';
-import { recordHash, sealEncoding, ZERO_HASH } from './canonical.js';
+import { recordHash, sealEncoding, sha256Hex, ZERO_HASH } from './canonical.js';
 import { EventInputError, RecordError, type LineContext } from './errors.js';
 import { EventOpSchema, OutcomeSchema, RecordSchema, SCHEMA_VERSION, type EventInput, type EventOp, type EventRecord } from './schema.js';
 import { upcast, v0PathOf } from './upcast.js';
@@ -44,6 +44,23 @@ export function validateOutcome(value: unknown): Issue | undefined {
 export interface DecodeOptions {
   /** Recompute the record's hash and compare it with the stored one (verify does; plain reading need not). */
   checkHash?: boolean;
+  /**
+   * The line the record was parsed from. With checkHash, a line already in canonical form (as tns writes it) is
+   * hashed as it is, without re-encoding; any other line is re-encoded canonically.
+   */
+  text?: string;
+}
+
+/** The hash of a stored line read directly: the line minus its `"hash":"…"` member, when that is where tns puts it. */
+function hashOfCanonicalLine(text: string, hash: string): boolean {
+  const member = `"hash":"${hash}"`;
+  const at = text.indexOf(member);
+  if (at < 0) return false;
+  let body: string;
+  if (text.charCodeAt(at + member.length) === 44 /* , */) body = text.slice(0, at) + text.slice(at + member.length + 1);
+  else if (text.charCodeAt(at - 1) === 44) body = text.slice(0, at - 1) + text.slice(at + member.length);
+  else return false;
+  return sha256Hex(body) === hash;
 }
 
 /**
@@ -63,6 +80,7 @@ export function decodeRecord(raw: unknown, ctx: LineContext, opts: DecodeOptions
   }
   if (opts.checkHash) {
     // The hash covers the record as stored (before upcasting); the stored record is known well-formed by now.
+    if (opts.text !== undefined && hashOfCanonicalLine(opts.text, rec.hash as string)) return rec as EventRecord;
     const want = recordHash(raw as Record<string, unknown>);
     if (want !== rec.hash) throw new RecordError(ctx.file, ctx.line, 'bad-hash', 'hash', `stored hash ${String(rec.hash).slice(0, 16)}… is not the record's hash ${want.slice(0, 16)}…`);
   }
@@ -77,7 +95,7 @@ export function parseRecordLine(line: string, ctx: LineContext, opts: DecodeOpti
   } catch (e) {
     throw new RecordError(ctx.file, ctx.line, 'bad-json', undefined, `not JSON (${(e as Error).message})`);
   }
-  return decodeRecord(raw, ctx, opts);
+  return decodeRecord(raw, ctx, opts.checkHash ? { ...opts, text: line } : opts);
 }
 
 /**
@@ -88,7 +106,7 @@ export function sealRecord(input: EventInput, seq: number, prev: string, index =
   const draft: Record<string, unknown> = { ...input, v: SCHEMA_VERSION, seq, prev, hash: ZERO_HASH };
   const bad = validateRecord(draft);
   if (bad) throw new EventInputError(index, formatPath('', bad.path), bad.message);
-  delete draft.hash;
+  // sealEncoding skips the `hash` key (no delete: it would slow the object down for everything after).
   const { hash, line } = sealEncoding(draft);
   draft.hash = hash;
   return { record: draft as EventRecord, line };

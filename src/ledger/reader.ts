@@ -48,15 +48,15 @@ function parseLine(path: string, text: string, line: number, offset: number, val
   if (!validate && !hashes) {
     if (typeof raw !== 'object' || raw === null || (raw as { v?: unknown }).v !== 1)
       // Only current-version, object records take the no-validation path; anything else gets the full decode.
-      return decodeOrFault(path, raw, line, offset, hashes);
+      return decodeOrFault(path, raw, text, line, offset, hashes);
     return raw as EventRecord;
   }
-  return decodeOrFault(path, raw, line, offset, hashes);
+  return decodeOrFault(path, raw, text, line, offset, hashes);
 }
 
-function decodeOrFault(path: string, raw: unknown, line: number, offset: number, hashes: boolean): EventRecord {
+function decodeOrFault(path: string, raw: unknown, text: string, line: number, offset: number, hashes: boolean): EventRecord {
   try {
-    return decodeRecord(raw, { file: path, line }, { checkHash: hashes });
+    return decodeRecord(raw, { file: path, line }, hashes ? { checkHash: true, text } : {});
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
     const seq = typeof raw === 'object' && raw !== null && Number.isSafeInteger((raw as { seq?: unknown }).seq) ? ((raw as { seq: number }).seq) : undefined;
@@ -117,7 +117,14 @@ function* readBatches(path: string, opts: ReadOptions, retried: boolean): Genera
         const line = firstLine + i;
         // Lines before fromSeq (after an index seek) are only parsed for their seq and hash when chaining.
         if (line < fromSeq && !chain) continue;
-        const rec = parseLine(path, lines[i], line, offsets[i], line >= fromSeq && validate, line >= fromSeq && hashes);
+        let rec: EventRecord;
+        try {
+          rec = parseLine(path, lines[i], line, offsets[i], line >= fromSeq && validate, line >= fromSeq && hashes);
+        } catch (e) {
+          // The first line after an index seek is unreadable: the offset may be a lie (mid-line).
+          if (!parsedAny && start.line > 1 && !retried && e instanceof LedgerCorruptError) throw new IndexLie();
+          throw e;
+        }
         const first = !parsedAny;
         if (rec.seq !== line) {
           if (first && start.line > 1 && !retried) throw new IndexLie();

@@ -90,7 +90,7 @@ function verifyFd(path: string, fd: number, size: number, opts: VerifyOptions): 
       const claimed = typeof raw === 'object' && raw !== null && Number.isSafeInteger((raw as { seq?: unknown }).seq) ? (raw as { seq: number }).seq : undefined;
       let rec: EventRecord;
       try {
-        rec = decodeRecord(raw, { file: path, line }, { checkHash: true });
+        rec = decodeRecord(raw, { file: path, line }, { checkHash: true, text: lines[i] });
       } catch (e) {
         if (!(e instanceof RecordError)) throw e;
         return bad({ line, offset, reason: e.reason, message: e.message, ...(claimed !== undefined ? { seq: claimed } : {}) });
