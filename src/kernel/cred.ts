@@ -20,6 +20,15 @@ export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): b
 }
 
 /**
+ * mm->user_ns: the user namespace the task was in when its mm was made (its last exec; fork copies it). Kept on the
+ * mm as an untyped `userns` field (types.ts has none yet); the initial user namespace when unknown.
+ */
+export function mmUserns(world: World, t: Task): number {
+  const mm = t.mm === null ? undefined : (world.mms[t.mm] as { userns?: number } | undefined);
+  return mm?.userns ?? world.init.user;
+}
+
+/**
  * __ptrace_may_access(task, PTRACE_MODE_READ_*): same thread group; or the caller's uid equals the target's
  * uid, euid and suid and the target is dumpable; or CAP_SYS_PTRACE over the target's user namespace. Then the
  * LSM hook cap_ptrace_access_check (security/commoncap.c): the caller must be in the target's user namespace with
@@ -34,7 +43,8 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   const sameUser = c.uid === t.euid && c.uid === t.suid && c.uid === t.uid;
   const ptraceCap = nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE');
   if (!sameUser && !ptraceCap) return false;
-  if (!t.dumpable && !ptraceCap) return false;
+  // if (mm && get_dumpable(mm) != SUID_DUMP_USER && !ptrace_has_cap(mm->user_ns, mode)): the mm's user namespace.
+  if (target.mm !== null && !t.dumpable && !nsCapable(world, c, mmUserns(world, target), 'CAP_SYS_PTRACE')) return false;
   const callerCaps = mode === 'fscreds' ? c.caps : c.permitted;
   const subset = c.userns === t.userns && t.permitted.every((cap) => callerCaps.includes(cap));
   return subset || ptraceCap;

@@ -32,7 +32,8 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   if (t.mm !== null) world.mms[t.mm].users--;
   if (t.mm !== null && world.mms[t.mm].users === 0) delete world.mms[t.mm];
   const mm = newId(world, 'mm');
-  world.mms[mm] = { id: mm, users: 1 };
+  // bprm_mm_init → mm_alloc: mm->user_ns is the exec'ing task's user namespace.
+  world.mms[mm] = { id: mm, users: 1, userns: t.cred.userns } as World['mms'][number];
   t.mm = mm;
   t.vforkDoneFor = null;
 

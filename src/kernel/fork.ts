@@ -180,7 +180,9 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     if (mm !== null) world.mms[mm].users++;
   } else {
     mm = newId(world, 'mm');
-    world.mms[mm] = { id: mm, users: 1 };
+    // dup_mm keeps the parent mm's user_ns.
+    const parentMm = parent.mm === null ? undefined : (world.mms[parent.mm] as { userns?: number } | undefined);
+    world.mms[mm] = { id: mm, users: 1, ...(parentMm?.userns !== undefined ? { userns: parentMm.userns } : {}) } as World['mms'][number];
   }
   let files: number | null = parent.files;
   if (has(f, CLONE.FILES)) {

@@ -193,3 +193,15 @@ describe('proc_dointvec_minmax: writing /proc/sys/user/max_time_namespaces', () 
     expect(s.w.namespaces[s.w.tasks[1].cred.userns].maxTimeNamespaces).toBe(16);
   });
 });
+
+describe('__ptrace_may_access: a non-dumpable target needs CAP_SYS_PTRACE over its mm\'s user namespace', () => {
+  it('the owner of a child user namespace cannot read the ns links of a non-dumpable task in it whose mm comes from outside', () => {
+    const s = new Sim();
+    s.ok({ call: 'setresuid', tid: 1, ruid: 1000, euid: 1000, suid: 1000 }); // not dumpable any more
+    const t1 = s.ok({ call: 'clone', tid: 1, flags: CLONE.NEWUSER | 17 }); // mm copied: user_ns is the initial one
+    const t2 = s.thread(t1);
+    s.err({ call: 'open', tid: 1, path: `/proc/${t2}/ns/user`, mode: 'r' }, 'EACCES');
+    s.ok({ call: 'execve', tid: t1, path: '/bin/true' }); // a new mm in t1's user namespace, dumpable again
+    expect(s.open(1, `/proc/${t1}/ns/user`, 'r')).toBeGreaterThan(2);
+  });
+});
