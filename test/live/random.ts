@@ -6,8 +6,8 @@
  * name ("A", "t1", ...). A failing seed is minimized by delta debugging: drop chunks of ops while the same kind of
  * mismatch still happens.
  */
-import { apply, createWorld, type Op, type Task, type World } from '../../src/kernel/index.js';
-import { flagsOf, runScenario, type Mismatch, type RunOptions, type Scenario, type ScenarioOp } from './harness.js';
+import { apply, capsFromMask, createWorld, type Op, type Task, type World } from '../../src/kernel/index.js';
+import { flagsOf, hostCapEff, hostHasRtc, runScenario, type Mismatch, type RunOptions, type Scenario, type ScenarioOp } from './harness.js';
 
 /** mulberry32: small, fast, good enough for test generation. */
 export function rng(seed: number): () => number {
@@ -82,7 +82,8 @@ class Shadow {
   names = new Map<number, string>();
   n = 0;
   constructor() {
-    this.world = createWorld({ firstPid: 1000, alarmClocks: false });
+    // The same host facts as the harness's world, so both agree on which opens succeed and which fds they return.
+    this.world = createWorld({ firstPid: 1000, rootCaps: capsFromMask(hostCapEff()), alarmClocks: hostHasRtc() });
     this.names.set(1000, 'A');
   }
   tasks(): Task[] {
