@@ -51,6 +51,11 @@ export interface ProjectOptions {
   engine?: Engine;
   /** Same as engine 'mutable' when false (kept for callers written before `engine`). */
   freeze?: boolean;
+  /**
+   * Called after every record with the world right after it (the working world, or the draft with the 'draft'
+   * engine): read it, do not keep or change it. Called once per record, in order.
+   */
+  onEvent?: (rec: EventRecord, world: World) => void;
 }
 
 export interface ProjectedState {
@@ -135,6 +140,8 @@ export class Projector {
   readonly divergences: Divergence[] = [];
   /** Records applied so far (markers included). */
   events = 0;
+  /** The last seq onEvent saw (a restarted batch does not report its records twice). */
+  private hooked = 0;
 
   constructor(private readonly opts: ProjectOptions = {}) {
     this.engine = opts.engine ?? (opts.freeze === false ? 'mutable' : 'shadow');
@@ -157,6 +164,12 @@ export class Projector {
       this.state = Object.isFrozen(w) ? w : this.immer.produce(structuredClone(w), () => {});
       if (this.engine === 'shadow') this.work = structuredClone(this.state);
     }
+  }
+
+  /** Start from the genesis inferred from these first records (or given), without applying them. */
+  begin(head: readonly EventRecord[]): void {
+    if (this.state) return;
+    this.init(head);
   }
 
   /** The genesis world, inferred from the first batch (or given). */
@@ -186,6 +199,7 @@ export class Projector {
         const rec = batch[k];
         if (careful(rec) || forcedCareful.has(k)) {
           this.work = this.carefully(this.work!, rec, found);
+          this.hook(rec, this.work);
           continue;
         }
         try {
@@ -194,6 +208,7 @@ export class Projector {
           aborted = k;
           break;
         }
+        this.hook(rec, this.work!);
       }
       if (aborted < 0) {
         if (this.engine === 'shadow') this.state = this.immer.produce(this.state!, (d) => syncInto(d as World, this.work!));
@@ -214,6 +229,7 @@ export class Projector {
     while (i < batch.length) {
       if (careful(batch[i])) {
         this.state = this.carefully(this.state!, batch[i], found);
+        this.hook(batch[i], this.state);
         i++;
         continue;
       }
@@ -233,10 +249,18 @@ export class Projector {
           found.push(...redo);
         }
         this.state = this.carefully(this.state!, batch[k], found);
+        this.hook(batch[k], this.state);
         i = k + 1;
       }
     }
     return found;
+  }
+
+  private hook(rec: EventRecord, w: World): void {
+    if (this.opts.onEvent && rec.seq > this.hooked) {
+      this.hooked = rec.seq;
+      this.opts.onEvent(rec, w);
+    }
   }
 
   private produceRun(base: World, batch: readonly EventRecord[], from: number, to: number, found: Divergence[]): World {
@@ -249,6 +273,7 @@ export class Projector {
           } catch (e) {
             throw new Abort(k, e);
           }
+          this.hook(batch[k], w);
         }
       }),
     );

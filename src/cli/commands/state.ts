@@ -1,0 +1,32 @@
+/** `tns state LEDGER --at SEQ [--json]`: tasks with T/C, namespaces with refcounts/offsets/frozen/owner, ucounts. */
+import type { Command } from 'commander';
+import { printJson } from '../errors.js';
+import { Timeline } from '../../replay/timetravel.js';
+import { renderState, stateReport } from '../../replay/present.js';
+import { parseSeq, progress, requireLedger, userErrors } from './replay.js';
+
+export function register(program: Command): void {
+  program
+    .command('state')
+    .description('The projected state after a seq: the process tree with each task\'s time namespace (T) and time_for_children (C), every namespace with its refcount (time: offsets, frozen, owner, ucounts charge), and the ucounts.')
+    .argument('<ledger>', 'the ledger')
+    .requiredOption('--at <seq>', 'the seq (0: the genesis, before any record)')
+    .option('--json', 'print the state as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tns state run.ndjson --at 42
+  tns state run.ndjson --at 42 --json | jq '.namespaces[] | select(.type == "time")'`,
+    )
+    .action((ledger: string, o: { at: string; json?: boolean }) => {
+      requireLedger(ledger);
+      const at = parseSeq('--at', o.at)!;
+      const bar = progress('state');
+      const s = userErrors(ledger, () => new Timeline(ledger, { onProgress: (q) => bar.update(q) }).stateAt(at));
+      bar.done();
+      const r = stateReport(s.seq, s.world);
+      if (o.json) printJson(r);
+      else process.stdout.write(`${renderState(r)}\n`);
+    });
+}

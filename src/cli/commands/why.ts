@@ -1,0 +1,33 @@
+/** `tns why LEDGER NS [--at SEQ] [--json]`: who keeps a namespace alive, and the records that changed its refcount. */
+import type { Command } from 'commander';
+import { printJson } from '../errors.js';
+import { why } from '../../replay/timetravel.js';
+import { renderWhy } from '../../replay/present.js';
+import { parseNs, parseSeq, progress, requireLedger, userErrors } from './replay.js';
+
+export function register(program: Command): void {
+  program
+    .command('why')
+    .description('Provenance of a namespace at a seq: its holders (nsproxy slots, nsfs files, credentials, owned namespaces, the initial reference) and every record that changed its refcount, with seq, source line, call and delta.')
+    .argument('<ledger>', 'the ledger')
+    .argument('<ns>', 'the namespace: 4026532176 or time:[4026532176]')
+    .option('--at <seq>', 'at this seq (default: the end)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tns why run.ndjson time:[4026532176]
+  tns why run.ndjson 4026532176 --at 120 --json`,
+    )
+    .action((ledger: string, nsArg: string, o: { at?: string; json?: boolean }) => {
+      requireLedger(ledger);
+      const inum = parseNs(nsArg);
+      const at = parseSeq('--at', o.at);
+      const bar = progress('why');
+      const r = userErrors(ledger, () => why(ledger, inum, at, { onProgress: (s) => bar.update(s) }));
+      bar.done();
+      if (o.json) printJson(r);
+      else process.stdout.write(`${renderWhy(r)}\n`);
+    });
+}

@@ -1,0 +1,506 @@
+/**
+ * Time travel over a ledger: the state at any seq (nearest snapshot + forward replay), stepping, the difference
+ * between two points, bisecting for the first seq where something holds, and the provenance of a namespace.
+ *
+ * Snapshots: a forward replay from the genesis (or from a snapshot) writes the state every `snapshotEvery`
+ * records (default 1000) to the ledger's snapshot store (`<ledger>.snap/`, see src/ledger/snapshots.ts: checked
+ * against the log's hash at that seq, never trusted over it). In memory, a Timeline keeps the states it computed
+ * (immer-frozen, sharing structure) in a small cache so stepping back and forth does not re-read the file.
+ */
+import { freeze } from 'immer';
+import { createWorld, holders, readClock, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
+import type { EventRecord } from '../events/index.js';
+import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, type SnapshotStore } from '../ledger/index.js';
+import { Projector, type Engine } from './project.js';
+import { inferGenesis } from './genesis.js';
+import type { Divergence } from './outcome.js';
+
+export interface TimeTravelOptions {
+  /** World options over the inferred genesis. */
+  world?: WorldOptions;
+  /** Write a snapshot every this many records during forward replays (default 1000; 0: never write). */
+  snapshotEvery?: number;
+  /** Read snapshots from the store (default true). */
+  useSnapshots?: boolean;
+  /** Validate every record read (default true). */
+  validate?: boolean;
+  tsToleranceNs?: number;
+  /** States kept in memory for stepping (default 64). */
+  cacheSize?: number;
+  /** Progress of long forward replays (seq reached). */
+  onProgress?: (seq: number) => void;
+}
+
+export interface StateAt {
+  seq: number;
+  world: World;
+  /** Where the replay started: 0 (the genesis) or a snapshot's seq. */
+  from: number;
+  /** Divergences found between `from` and `seq` (those before a snapshot were reported when it was made). */
+  divergences: Divergence[];
+}
+
+/** The state shape a snapshot stores. */
+interface SnapshotState {
+  kind: 'tns-world';
+  world: World;
+}
+
+export class SeqRangeError extends Error {
+  override name = 'SeqRangeError';
+  constructor(
+    readonly file: string,
+    readonly seq: number,
+    readonly lastSeq: number,
+  ) {
+    super(`${file}: seq ${seq} is past the end of the ledger (last seq ${lastSeq})`);
+  }
+}
+
+/** A ledger opened for time travel. */
+export class Timeline {
+  private readonly store: SnapshotStore | undefined;
+  private known: Set<number> | undefined;
+  private readonly cache = new Map<number, StateAt>();
+  readonly snapshotEvery: number;
+
+  constructor(
+    readonly path: string,
+    private readonly opts: TimeTravelOptions = {},
+  ) {
+    this.snapshotEvery = opts.snapshotEvery ?? 1000;
+    this.store = opts.useSnapshots === false && this.snapshotEvery === 0 ? undefined : openSnapshotStore(path, () => {});
+  }
+
+  private knownSnapshots(): Set<number> {
+    this.known ??= new Set(this.store ? this.store.list() : []);
+    return this.known;
+  }
+
+  /** The nearest usable starting point at or before seq: a cached state, a snapshot, or the genesis. */
+  private startFor(seq: number): { seq: number; world: World } | undefined {
+    let best: StateAt | undefined;
+    for (const s of this.cache.values()) if (s.seq <= seq && (!best || s.seq > best.seq)) best = s;
+    if (this.store && this.opts.useSnapshots !== false) {
+      const candidates = [...this.knownSnapshots()].filter((s) => s <= seq && (!best || s > best.seq));
+      if (candidates.length > 0) {
+        const snap = this.store.nearestSnapshot<SnapshotState>(seq);
+        if (snap && snap.state && (snap.state as SnapshotState).kind === 'tns-world' && (!best || snap.seq > best.seq))
+          return { seq: snap.seq, world: freeze((snap.state as SnapshotState).world, true) };
+        if (!snap) this.known = undefined; // stale ones were deleted
+      }
+    }
+    return best ? { seq: best.seq, world: best.world } : undefined;
+  }
+
+  /** Replay forward from the best start to `seq`, writing snapshots on the way. */
+  stateAt(at: number | 'end', engine: Engine = 'shadow'): StateAt {
+    const seq = at === 'end' ? ledgerInfo(this.path).lastSeq : at;
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`seq: expected an integer ≥ 0, got ${seq}`);
+    const hit = this.cache.get(seq);
+    if (hit) return hit;
+    const start = this.startFor(seq);
+    const proj = new Projector({
+      ...(this.opts.world ? { world: this.opts.world } : {}),
+      ...(start && start.seq > 0 ? { start } : {}),
+      ...(this.opts.tsToleranceNs !== undefined ? { tsToleranceNs: this.opts.tsToleranceNs } : {}),
+      engine,
+    });
+    const from = start?.seq ?? 0;
+    const K = this.snapshotEvery;
+    let lastRec: EventRecord | undefined;
+    if (seq === 0 && !proj.current) {
+      for (const head of readLedgerBatchesSync(this.path, { toSeq: 64, validate: this.opts.validate !== false })) {
+        proj.begin(head);
+        break;
+      }
+    } else if (seq > from || !proj.current) {
+      const batchSize = K > 0 ? Math.min(1000, K) : 1000;
+      for (const batch of readLedgerBatchesSync(this.path, { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false })) {
+        // Cut batches at snapshot boundaries so a state exists there.
+        let i = 0;
+        while (i < batch.length) {
+          let j = batch.length;
+          if (K > 0) {
+            const nextBoundary = Math.ceil((batch[i].seq) / K) * K;
+            const idx = batch.findIndex((r) => r.seq === nextBoundary);
+            if (idx >= i) j = idx + 1;
+          }
+          const part = i === 0 && j === batch.length ? batch : batch.slice(i, j);
+          const r = proj.step(part);
+          lastRec = part[part.length - 1];
+          if (K > 0 && r.seq % K === 0 && r.seq > from && this.store && !this.knownSnapshots().has(r.seq) && engine !== 'mutable') {
+            this.store.writeSnapshot(r.seq, lastRec.hash, { kind: 'tns-world', world: r.world } satisfies SnapshotState);
+            this.knownSnapshots().add(r.seq);
+          }
+          i = j;
+        }
+        this.opts.onProgress?.(batch[batch.length - 1].seq);
+      }
+    }
+    if (!proj.current) throw new SeqRangeError(this.path, seq, 0);
+    if (seq > 0 && proj.current.seq < seq) throw new SeqRangeError(this.path, seq, proj.current.seq);
+    const out: StateAt = { seq: proj.current.seq, world: proj.current.world, from, divergences: proj.divergences };
+    if (seq === 0) out.seq = 0;
+    void lastRec;
+    if (engine !== 'mutable') this.remember(out);
+    return out;
+  }
+
+  private remember(s: StateAt): void {
+    this.cache.set(s.seq, s);
+    const max = this.opts.cacheSize ?? 64;
+    while (this.cache.size > max) this.cache.delete(this.cache.keys().next().value as number);
+  }
+
+  /** One record forward or back (n may be negative), clamped at 0. */
+  step(from: number, n = 1): StateAt {
+    return this.stateAt(Math.max(0, from + n));
+  }
+}
+
+/** stateAt(ledger, seq) without keeping a Timeline. */
+export function stateAt(ledger: string, seq: number, opts: TimeTravelOptions = {}): StateAt {
+  return new Timeline(ledger, opts).stateAt(seq);
+}
+
+// --- views and diff -------------------------------------------------------------------------------------------------
+
+/** A task as `tns state` and diff show it: T is its time namespace, C its time_for_children. */
+export interface TaskView {
+  tid: number;
+  tgid: number;
+  ppid: number;
+  state: Task['state'];
+  uid: number;
+  euid: number;
+  T: number | null;
+  C: number | null;
+  pidns: number;
+  userns: number;
+  nsproxy: number | null;
+}
+
+export interface NsView {
+  inum: number;
+  type: Namespace['type'];
+  count: number;
+  owner: number | null;
+  initial: boolean;
+  frozen?: boolean;
+  offsets?: Namespace['offsets'];
+  ucounts?: Namespace['ucounts'];
+}
+
+export function taskView(w: World, t: Task): TaskView {
+  const nsp = t.nsproxy !== null ? w.nsproxies[t.nsproxy] : undefined;
+  return {
+    tid: t.tid,
+    tgid: t.tgid,
+    ppid: t.ppid,
+    state: t.state,
+    uid: t.cred.uid,
+    euid: t.cred.euid,
+    T: nsp ? nsp.time : null,
+    C: nsp ? nsp.time_for_children : null,
+    pidns: t.pidns,
+    userns: t.cred.userns,
+    nsproxy: t.nsproxy,
+  };
+}
+
+export function nsView(ns: Namespace): NsView {
+  const v: NsView = { inum: ns.inum, type: ns.type, count: ns.count, owner: ns.owner, initial: ns.initial };
+  if (ns.frozen !== undefined) v.frozen = ns.frozen;
+  if (ns.offsets) v.offsets = { monotonic: { ...ns.offsets.monotonic }, boottime: { ...ns.offsets.boottime } };
+  if (ns.ucounts !== undefined) v.ucounts = ns.ucounts ? { ...ns.ucounts } : null;
+  return v;
+}
+
+export interface WorldDiff {
+  tasks: {
+    added: TaskView[];
+    removed: TaskView[];
+    changed: { tid: number; fields: (keyof TaskView)[]; before: TaskView; after: TaskView }[];
+  };
+  namespaces: {
+    created: NsView[];
+    freed: NsView[];
+    changed: { inum: number; type: Namespace['type']; fields: (keyof NsView)[]; before: NsView; after: NsView }[];
+  };
+  ucounts: { key: string; before: number; after: number }[];
+  host: { before: World['host']; after: World['host'] } | null;
+  profile: { before: string; after: string } | null;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** What changed from world `a` to world `b`. */
+export function diffWorlds(a: World, b: World): WorldDiff {
+  const d: WorldDiff = { tasks: { added: [], removed: [], changed: [] }, namespaces: { created: [], freed: [], changed: [] }, ucounts: [], host: null, profile: null };
+  const tids = new Set([...Object.keys(a.tasks), ...Object.keys(b.tasks)].map(Number));
+  for (const tid of [...tids].sort((x, y) => x - y)) {
+    const ta = a.tasks[tid];
+    const tb = b.tasks[tid];
+    if (!ta) d.tasks.added.push(taskView(b, tb));
+    else if (!tb) d.tasks.removed.push(taskView(a, ta));
+    else {
+      const va = taskView(a, ta);
+      const vb = taskView(b, tb);
+      const fields = (Object.keys(va) as (keyof TaskView)[]).filter((k) => va[k] !== vb[k] && k !== 'nsproxy');
+      if (fields.length) d.tasks.changed.push({ tid, fields, before: va, after: vb });
+    }
+  }
+  const inums = new Set([...Object.keys(a.namespaces), ...Object.keys(b.namespaces)].map(Number));
+  for (const inum of [...inums].sort((x, y) => x - y)) {
+    const na = a.namespaces[inum];
+    const nb = b.namespaces[inum];
+    if (!na) d.namespaces.created.push(nsView(nb));
+    else if (!nb) d.namespaces.freed.push(nsView(na));
+    else if (na.type !== nb.type) {
+      // The inode number was freed and reused by another namespace.
+      d.namespaces.freed.push(nsView(na));
+      d.namespaces.created.push(nsView(nb));
+    } else {
+      const va = nsView(na);
+      const vb = nsView(nb);
+      const fields = (Object.keys({ ...va, ...vb }) as (keyof NsView)[]).filter((k) => !sameJson(va[k], vb[k]));
+      if (fields.length) d.namespaces.changed.push({ inum, type: nb.type, fields, before: va, after: vb });
+    }
+  }
+  const keys = new Set([...Object.keys(a.ucounts), ...Object.keys(b.ucounts)]);
+  for (const key of [...keys].sort()) {
+    const x = a.ucounts[key] ?? 0;
+    const y = b.ucounts[key] ?? 0;
+    if (x !== y) d.ucounts.push({ key, before: x, after: y });
+  }
+  if (!sameJson(a.host, b.host)) d.host = { before: a.host, after: b.host };
+  if (a.profile !== b.profile) d.profile = { before: a.profile, after: b.profile };
+  return d;
+}
+
+export function diffIsEmpty(d: WorldDiff): boolean {
+  return (
+    d.tasks.added.length + d.tasks.removed.length + d.tasks.changed.length + d.namespaces.created.length + d.namespaces.freed.length + d.namespaces.changed.length + d.ucounts.length === 0 &&
+    d.host === null &&
+    d.profile === null
+  );
+}
+
+// --- bisect ---------------------------------------------------------------------------------------------------------
+
+/**
+ * A predicate over the stream of states. `test` sees the world right after each record (read only, do not keep
+ * it) and returns true when the condition holds at that seq. It may keep its own memory between calls (e.g. the
+ * previous clock reading), so it is a factory: one fresh instance per search.
+ */
+export interface Predicate {
+  describe: string;
+  create(): (world: World, rec: EventRecord) => boolean;
+}
+
+/** "time:[X] is freed": the namespace existed and is gone (its refcount reached 0). Inode numbers are reused: the first disappearance counts. */
+export function freedPredicate(inum: number): Predicate {
+  return {
+    describe: `namespace ${inum} is freed (refcount 0)`,
+    create() {
+      let seen = false;
+      return (w) => {
+        const alive = w.namespaces[inum] !== undefined;
+        if (alive) seen = true;
+        return seen && !alive;
+      };
+    },
+  };
+}
+
+/** "refcount of X is N" (N > 0; for 0 use freedPredicate: a namespace at 0 is freed at once). */
+export function refcountPredicate(inum: number, count: number): Predicate {
+  return {
+    describe: `refcount of namespace ${inum} is ${count}`,
+    create: () => (w) => (count === 0 ? false : w.namespaces[inum]?.count === count),
+  };
+}
+
+/** "task P's clock went down": its reading (through its time namespace) is below the reading at the previous record. */
+export function clockBackwardsPredicate(pid: number, clockid: number = CLOCK.MONOTONIC): Predicate {
+  return {
+    describe: `task ${pid}'s clock ${clockid} goes backwards`,
+    create() {
+      let prev: { sec: number; nsec: number } | null = null;
+      return (w) => {
+        const t = w.tasks[pid];
+        if (!t || t.nsproxy === null) {
+          prev = null;
+          return false;
+        }
+        const r = readClock(w, t, clockid);
+        if (!r.ok) return false;
+        const now = r.ts;
+        const back = prev !== null && (now.sec < prev.sec || (now.sec === prev.sec && now.nsec < prev.nsec));
+        prev = { sec: now.sec, nsec: now.nsec };
+        return back;
+      };
+    },
+  };
+}
+
+/** Any JS predicate over a state (stateless). */
+export function jsPredicate(describe: string, fn: (world: World, rec: EventRecord) => boolean): Predicate {
+  return { describe, create: () => fn };
+}
+
+export interface BisectResult {
+  /** The first seq where the predicate holds, or null. */
+  seq: number | null;
+  record: EventRecord | null;
+  /** Records examined. */
+  examined: number;
+  describe: string;
+}
+
+/**
+ * The first seq where the predicate holds. The predicates above depend on history (a namespace that existed, the
+ * previous reading), so the search replays forward from the genesis with the fast working-world engine and tests
+ * every record (a plain binary search over snapshots would miss a condition that holds and stops holding
+ * between two probes).
+ */
+export function bisect(ledger: string, pred: Predicate, opts: TimeTravelOptions & { fromSeq?: number; toSeq?: number } = {}): BisectResult {
+  const test = pred.create();
+  let found: EventRecord | null = null;
+  let examined = 0;
+  const proj = new Projector({
+    ...(opts.world ? { world: opts.world } : {}),
+    engine: 'mutable',
+    onEvent(rec, w) {
+      if (found) return;
+      examined++;
+      if (opts.fromSeq !== undefined && rec.seq < opts.fromSeq) {
+        test(w, rec);
+        return;
+      }
+      if (test(w, rec)) found = rec;
+    },
+  });
+  for (const batch of readLedgerBatchesSync(ledger, { toSeq: opts.toSeq, validate: opts.validate !== false })) {
+    proj.step(batch);
+    opts.onProgress?.(batch[batch.length - 1].seq);
+    if (found) break;
+  }
+  const rec = found as EventRecord | null;
+  return { seq: rec ? rec.seq : null, record: rec, examined, describe: pred.describe };
+}
+
+// --- why: provenance of a namespace ---------------------------------------------------------------------------------
+
+export interface RefChange {
+  seq: number;
+  /** Source line (src.line) and file, when the record has provenance. */
+  line: number | null;
+  file: string | null;
+  pid: number | null;
+  call: string;
+  delta: number;
+  /** The refcount after the record (0: freed). */
+  count: number;
+}
+
+export interface WhyResult {
+  inum: number;
+  seq: number;
+  type: Namespace['type'] | null;
+  /** Alive at seq. */
+  alive: boolean;
+  count: number;
+  /** Who holds it at seq (holders(world) from the kernel: nsproxy slots, nsfs files, creds, owned namespaces...). */
+  holders: string[];
+  /** The tasks whose nsproxy holds it, and through which slot. */
+  tasks: { tid: number; slots: string[] }[];
+  /** Every record up to seq that changed its refcount, for the incarnation alive at seq (or the last one). */
+  changes: RefChange[];
+  /** The record that created this incarnation, and the one that freed it (if freed by seq). */
+  created: RefChange | null;
+  freed: RefChange | null;
+  view: NsView | null;
+}
+
+/** Which holders keep namespace `inum` alive at `seq`, and the records that changed its refcount up to there. */
+export function why(ledger: string, inum: number, seq: number | undefined, opts: TimeTravelOptions = {}): WhyResult {
+  let changes: RefChange[] = [];
+  let prevCount = 0;
+  let created: RefChange | null = null;
+  let freed: RefChange | null = null;
+  let last: World | undefined;
+  let lastSeq = 0;
+  let type: Namespace['type'] | null = null;
+  const change = (rec: EventRecord, delta: number, count: number): RefChange => ({
+    seq: rec.seq,
+    line: rec.src?.line ?? null,
+    file: rec.src?.file ?? null,
+    pid: rec.pid ?? ('tid' in rec.op ? (rec.op as { tid: number }).tid : null),
+    call: rec.op.call,
+    delta,
+    count,
+  });
+  const proj = new Projector({
+    ...(opts.world ? { world: opts.world } : {}),
+    engine: 'mutable',
+    onEvent(rec, w) {
+      const ns = w.namespaces[inum];
+      const count = ns ? ns.count : 0;
+      if (ns) type = ns.type;
+      if (count !== prevCount) {
+        if (prevCount === 0) {
+          // A new incarnation (first creation, or the inode number reused after a free).
+          changes = [];
+          freed = null;
+          created = change(rec, count, count);
+        }
+        const c = change(rec, count - prevCount, count);
+        changes.push(c);
+        if (count === 0) freed = c;
+        prevCount = count;
+      }
+      lastSeq = rec.seq;
+    },
+  });
+  let first = true;
+  for (const batch of readLedgerBatchesSync(ledger, { toSeq: seq, validate: opts.validate !== false })) {
+    if (first) {
+      // The genesis may already hold it (an initial namespace): start from its count there.
+      const g = createWorld(inferGenesis(batch, opts.world).options).namespaces[inum];
+      prevCount = g ? g.count : 0;
+      if (g) type = g.type;
+      first = false;
+    }
+    proj.step(batch);
+    opts.onProgress?.(batch[batch.length - 1].seq);
+  }
+  last = proj.current?.world;
+  if (seq !== undefined && lastSeq < seq) throw new SeqRangeError(ledger, seq, lastSeq);
+  const world = last;
+  const ns = world?.namespaces[inum];
+  const tasks: { tid: number; slots: string[] }[] = [];
+  if (world && ns) {
+    for (const k in world.tasks) {
+      const t = world.tasks[k];
+      if (t.nsproxy === null) continue;
+      const nsp = world.nsproxies[t.nsproxy];
+      const slots = (['uts', 'ipc', 'mnt', 'pid_for_children', 'net', 'cgroup', 'time', 'time_for_children'] as const).filter((s) => nsp[s] === inum);
+      if (slots.length) tasks.push({ tid: t.tid, slots: [...slots] });
+    }
+  }
+  return {
+    inum,
+    seq: seq ?? lastSeq,
+    type: ns?.type ?? type,
+    alive: ns !== undefined,
+    count: ns?.count ?? 0,
+    holders: world && ns ? (holders(world)[inum] ?? []) : [],
+    tasks: tasks.sort((x, y) => x.tid - y.tid),
+    changes,
+    created,
+    freed,
+    view: ns ? nsView(ns) : null,
+  };
+}
