@@ -40,7 +40,9 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   if (caller.tgid === target.tgid) return true;
   const c = caller.cred;
   const t = target.cred;
-  const sameUser = c.uid === t.euid && c.uid === t.suid && c.uid === t.uid;
+  // caller_uid: the fsuid (= euid here) for PTRACE_MODE_FSCREDS, the real uid for REALCREDS.
+  const callerUid = mode === 'fscreds' ? c.euid : c.uid;
+  const sameUser = callerUid === t.euid && callerUid === t.suid && callerUid === t.uid;
   const ptraceCap = nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE');
   if (!sameUser && !ptraceCap) return false;
   // if (mm && get_dumpable(mm) != SUID_DUMP_USER && !ptrace_has_cap(mm->user_ns, mode)): the mm's user namespace.

@@ -392,9 +392,13 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       // over the table's user namespace), EPERM — the open-time check does not carry over (e.g. across an exec).
       if (!nsCapable(world, t.cred, f.userns, 'CAP_SYS_RESOURCE'))
         return fail('EPERM', `${op.call} max_time_namespaces: the writer lacks CAP_SYS_RESOURCE over the user namespace now (EPERM)`);
-      // sysctl_writes_strict (default 1): a write at a non-zero position is ignored.
+      // sysctl_writes_strict (default 1): a write at a non-zero position is ignored, and still reports every byte
+      // written (seen live: after a read, or a second write on the same fd: 2 bytes, the value unchanged).
       const at = op.call === 'pwrite' ? op.offset : f.pos;
-      if (at !== 0) return ok(0);
+      if (at !== 0) {
+        if (op.call === 'write') f.pos += count;
+        return ok(count);
+      }
       const r = parseSysctlInt(op.data);
       if (!r.ok) return fail('EINVAL', `write max_time_namespaces: ${r.why} (EINVAL)`);
       if (r.value === null) {

@@ -239,18 +239,26 @@ export function threadsOf(world: World, tgid: number): Task[] {
   return out.sort((a, b) => (a.tid === tgid ? -1 : b.tid === tgid ? 1 : a.tid - b.tid));
 }
 
-/** thread_group_empty(): no other live thread in the caller's group. */
+/**
+ * thread_group_empty(): the caller is the group leader and the only task on the thread list. A non-leader is never
+ * alone (its leader stays on the list, as a zombie too, until the whole group is gone; seen live: unshare(CLONE_NEWUSER)
+ * by the last live thread of a group whose leader exited is EINVAL).
+ */
 export function threadGroupEmpty(world: World, t: Task): boolean {
+  if (t.tid !== t.tgid) return false;
   for (const k in world.tasks) {
     const o = world.tasks[k];
-    if (o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running') return false;
+    if (o.tgid === t.tgid && o.tid !== t.tid) return false;
   }
   return true;
 }
 
-/** current_is_single_threaded(): no other thread, and no other process shares the mm (vfork, CLONE_VM). */
+/** current_is_single_threaded(): signal->live == 1 (no other live thread), and no other process shares the mm. */
 export function isSingleThreaded(world: World, t: Task): boolean {
-  if (!threadGroupEmpty(world, t)) return false;
+  for (const k in world.tasks) {
+    const o = world.tasks[k];
+    if (o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running') return false;
+  }
   if (t.mm === null) return true;
   return world.mms[t.mm].users <= 1;
 }

@@ -184,7 +184,8 @@ describe('proc_dointvec_minmax: writing /proc/sys/user/max_time_namespaces', () 
     s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER });
     const fd = s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
     expect(s.ok({ call: 'write', tid: 1, fd, data: '1 686 382408776' })).toBe(2);
-    expect(s.ok({ call: 'write', tid: 1, fd, data: '5\n' })).toBe(0);
+    expect(s.ok({ call: 'write', tid: 1, fd, data: '5\n' })).toBe(2); // ignored, but reported as written
+    expect(s.w.namespaces[s.w.tasks[1].cred.userns].maxTimeNamespaces).toBe(1);
     const fd2 = s.open(1, '/proc/sys/user/max_time_namespaces', 'w');
     s.err({ call: 'write', tid: 1, fd: fd2, data: '5x\n' }, 'EINVAL');
     s.err({ call: 'write', tid: 1, fd: fd2, data: 'monotonic 1 0\n' }, 'EINVAL');
@@ -203,5 +204,25 @@ describe('__ptrace_may_access: a non-dumpable target needs CAP_SYS_PTRACE over i
     s.err({ call: 'open', tid: 1, path: `/proc/${t2}/ns/user`, mode: 'r' }, 'EACCES');
     s.ok({ call: 'execve', tid: t1, path: '/bin/true' }); // a new mm in t1's user namespace, dumpable again
     expect(s.open(1, `/proc/${t1}/ns/user`, 'r')).toBeGreaterThan(2);
+  });
+});
+
+describe('thread_group_empty and PTRACE_MODE_FSCREDS', () => {
+  it('the last live thread of a group whose leader exited is not alone: unshare(CLONE_NEWUSER) is EINVAL, setns time is fine', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    const th = s.thread(b);
+    s.ok({ call: 'exit', tid: b, code: 3 });
+    s.err({ call: 'unshare', tid: th, flags: CLONE.NEWUSER | NEWTIME }, 'EINVAL');
+    s.ok({ call: 'unshare', tid: th, flags: NEWTIME });
+  });
+  it('opening /proc/PID/ns/* compares the fsuid (euid), not the real uid, with the target\'s uids', () => {
+    const s = new Sim();
+    const a = s.fork(1);
+    s.ok({ call: 'setresuid', tid: a, ruid: 1000, euid: 1000, suid: 1000 });
+    s.ok({ call: 'prctl_dumpable', tid: a, dumpable: true });
+    const b = s.fork(1);
+    s.ok({ call: 'setresuid', tid: b, ruid: -1, euid: 1000, suid: -1 }); // real uid 0, no effective capabilities
+    expect(s.open(b, `/proc/${a}/ns/time`, 'r')).toBeGreaterThan(2);
   });
 });
