@@ -344,8 +344,10 @@ export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>):
       return ok(text.length, { text });
     }
     case 'sysctl': {
+      // __do_proc_doulongvec_minmax: a read at a non-zero position is EOF (the value is printed only from 0, seen live:
+      // 10 bytes then EOF, not the rest).
       const content = `${world.namespaces[f.userns]?.maxTimeNamespaces ?? 0}\n`;
-      const text = content.slice(f.pos, f.pos + op.count);
+      const text = f.pos !== 0 ? '' : content.slice(0, op.count);
       f.pos += text.length;
       return ok(text.length, { text });
     }

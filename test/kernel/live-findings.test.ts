@@ -226,3 +226,12 @@ describe('thread_group_empty and PTRACE_MODE_FSCREDS', () => {
     expect(s.open(b, `/proc/${a}/ns/time`, 'r')).toBeGreaterThan(2);
   });
 });
+
+describe('proc_doulongvec_minmax reads', () => {
+  it('max_time_namespaces read in pieces: the first read gets what fits, the next one is EOF', () => {
+    const s = new Sim();
+    const fd = s.open(1, '/proc/sys/user/max_time_namespaces', 'r');
+    expect(s.do({ call: 'read', tid: 1, fd, count: 3 }).text).toBe('963');
+    expect(s.do({ call: 'read', tid: 1, fd, count: 200 }).ret).toBe(0);
+  });
+});
