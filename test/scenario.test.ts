@@ -235,7 +235,8 @@ describe('scenario ledgers replay to the same world', () => {
     const { tmpdir } = await import('node:os');
     const { machineRecords } = await import('../src/scenario/records.js');
     const { writeNewLedger } = await import('../src/scenario/ledger-io.js');
-    const { worldAtSeq } = await import('../src/replay/checkpoint.js');
+    const { worldAtSeq, GENESIS_PID } = await import('../src/replay/checkpoint.js');
+    const { inferGenesis } = await import('../src/replay/genesis.js');
     const dir = mkdtempSync(join(tmpdir(), 'tns-scn-replay-'));
     let ledgers = 0;
     for (const f of files) {
@@ -244,6 +245,9 @@ describe('scenario ledgers replay to the same world', () => {
       r.machines.forEach((m, i) => {
         const out = join(dir, `${f}.${i}.ndjson`);
         const n = writeNewLedger(out, machineRecords(m, path).records);
+        // replay infers the genesis from the ledger alone (no override): the model's own first task
+        const head = readFileSync(out, 'utf8').trim().split('\n').slice(0, 5).map((l) => JSON.parse(l));
+        expect(inferGenesis(head).options.firstPid).toBe(GENESIS_PID);
         const { world, divergences } = worldAtSeq(out, n);
         expect(divergences, `${f} ${m.name}`).toEqual([]);
         expect(world.tasks, `${f} ${m.name}: tasks`).toEqual(m.world.tasks);

@@ -4,9 +4,21 @@
  * Each machine is its own ledger: it starts with marker.profile and, for a machine other than the first
  * of a scenario, the restorer's events.
  */
-import { apply, createWorld, type World } from '../kernel/index.js';
+import { apply, createWorld, type Op, type World } from '../kernel/index.js';
+import { GENESIS_PID } from '../replay/checkpoint.js';
 import type { EventInput } from '../events/schema.js';
 import type { Machine } from './run.js';
+
+/**
+ * The record that makes a ledger's genesis explicit: the model's own first task (GENESIS_PID, which exists from the
+ * start of the world) reads CLOCK_MONOTONIC. Replay takes the first caller that no earlier record created as the
+ * world's first task, so this names it — whatever pids the scenario uses (pid 1 included). It changes nothing.
+ */
+export function genesisRecord(w: World): EventInput {
+  const op: Op = { call: 'clock_gettime', tid: GENESIS_PID, clockid: 1 };
+  const outcome = apply(w, op);
+  return { op, outcome: stripUndefined(outcome), recorded: false, pid: GENESIS_PID, at: clocksOf(w), note: `genesis: the model's own first task (pid ${GENESIS_PID}) exists from the start; every other task comes from an event` };
+}
 
 export interface MachineRecords {
   records: EventInput[];
@@ -22,7 +34,7 @@ const clocksOf = (w: World) => ({ monotonic: { ...w.host.monotonic }, boottime: 
  */
 export function machineRecords(m: Machine, file: string): MachineRecords {
   const w = createWorld(m.options);
-  const records: EventInput[] = [{ op: { call: 'marker.profile', profile: w.profile }, at: clocksOf(w) }];
+  const records: EventInput[] = [{ op: { call: 'marker.profile', profile: w.profile }, at: clocksOf(w) }, genesisRecord(w)];
   const checkpoints: Record<string, number> = {};
   for (const e of m.events) {
     const src = { file, line: e.line };
@@ -52,6 +64,6 @@ export function machineRecords(m: Machine, file: string): MachineRecords {
   return { records, checkpoints };
 }
 
-function stripUndefined<T extends object>(o: T): T {
+export function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
