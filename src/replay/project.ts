@@ -413,37 +413,32 @@ function same(a: unknown, b: unknown): boolean {
   return n === 0;
 }
 
-const RECORDS = ['tasks', 'nsproxies', 'namespaces', 'files', 'fdtables', 'mms', 'ucounts'] as const;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Bring a draft of the last state up to the working world, touching only what changed: per record (tasks,
- * namespaces, ...) the entries that differ are replaced by copies, removed ones deleted; other fields are
- * assigned when they differ. Reads go to the draft's original (no proxy per entry), so the cost is one pass of
- * plain comparisons over the world per batch.
+ * Bring a draft of the last state up to the working world, touching only what changed, at any depth: a task whose
+ * state changed gets a new task object, but its unchanged cred (and the cred's arrays) stay the objects of the
+ * previous state. Reads go to the plain base and working objects; the draft (a proxy) is only entered along the
+ * paths that changed, so the cost is one pass of plain comparisons over the world per batch.
  */
 function syncInto(draft: World, work: World): void {
-  const base = original(draft) as World;
-  for (const key of Object.keys(work) as (keyof World)[]) {
-    if ((RECORDS as readonly string[]).includes(key)) continue;
-    if (!same(base[key], work[key])) (draft as unknown as Record<string, unknown>)[key] = structuredClone(work[key]);
-  }
-  for (const key of RECORDS) {
-    const from = base[key] as Record<string, unknown>;
-    const to = work[key] as Record<string, unknown>;
-    let rec: Record<string, unknown> | undefined;
-    for (const k in from) {
-      if (!(k in to)) {
-        rec ??= draft[key] as Record<string, unknown>;
-        delete rec[k];
-      }
+  syncObject(() => draft as unknown as Record<string, unknown>, original(draft) as unknown as Record<string, unknown>, work as unknown as Record<string, unknown>);
+}
+
+function syncObject(getDraft: () => Record<string, unknown>, base: Record<string, unknown>, work: Record<string, unknown>): void {
+  let d: Record<string, unknown> | undefined;
+  const draft = () => (d ??= getDraft());
+  for (const k in base) if (!(k in work)) delete draft()[k];
+  for (const k in work) {
+    const b = base[k];
+    const w = work[k];
+    if (b === w) continue;
+    if (isObj(b) && isObj(w)) {
+      syncObject(() => draft()[k] as Record<string, unknown>, b, w);
+      continue;
     }
-    for (const k in to) {
-      const v = to[k];
-      if (!same(from[k], v)) {
-        rec ??= draft[key] as Record<string, unknown>;
-        rec[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
-      }
-    }
+    if (Array.isArray(b) && Array.isArray(w) && same(b, w)) continue;
+    draft()[k] = typeof w === 'object' && w !== null ? structuredClone(w) : w;
   }
 }
 

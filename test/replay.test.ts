@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { lastValueFrom, last } from 'rxjs';
+import { apply, CLONE, createWorld, type Op, type World } from '../src/kernel/index.js';
+import { sealRecord, ZERO_HASH, type EventInput, type EventRecord } from '../src/events/index.js';
+import { Synth } from '../src/replay/synth.js';
+import { applySequentially, project, Projector, type Engine } from '../src/replay/project.js';
+import { fromRecords } from '../src/replay/source.js';
+
+/** Seal inputs into a ledger's records (seq, prev, hash) in memory. */
+function seal(inputs: EventInput[]): EventRecord[] {
+  let prev = ZERO_HASH;
+  return inputs.map((input, i) => {
+    const { record } = sealRecord(input, i + 1, prev);
+    prev = record.hash;
+    return record;
+  });
+}
+
+const plain = (w: World) => JSON.parse(JSON.stringify(w)) as World;
+
+function synthRecords(n: number, seed: number): EventRecord[] {
+  const s = new Synth({ events: n, seed });
+  const out: EventInput[] = [];
+  for (let b = s.next(512); b.length; b = s.next(512)) out.push(...b);
+  return seal(out);
+}
+
+function run(records: EventRecord[], engine: Engine, batch: number) {
+  const p = new Projector({ engine });
+  for (let i = 0; i < records.length; i += batch) p.step(records.slice(i, i + batch));
+  return p;
+}
+
+describe('projection', () => {
+  const records = synthRecords(4000, 11);
+
+  for (const engine of ['shadow', 'draft', 'mutable'] as const)
+    for (const batch of [1, 7, 1000])
+      it(`${engine} engine, batches of ${batch}: equals plain sequential apply`, () => {
+        const p = run(records, engine, batch);
+        expect(p.divergences).toEqual([]);
+        expect(plain(p.current!.world)).toEqual(plain(applySequentially(records)));
+        expect(p.current!.seq).toBe(4000);
+      });
+
+  it('the rxjs operator emits one state per batch, the last equal to sequential apply, states frozen and sharing structure', async () => {
+    const states: World[] = [];
+    const final = await lastValueFrom(
+      fromRecords(records).pipe(project({ batchSize: 500 }), (s) => {
+        s.subscribe((r) => states.push(r.world));
+        return s.pipe(last());
+      }),
+    );
+    expect(final.seq).toBe(4000);
+    expect(plain(final.world)).toEqual(plain(applySequentially(records)));
+    expect(Object.isFrozen(final.world)).toBe(true);
+    expect(Object.isFrozen(final.world.namespaces)).toBe(true);
+    // The initial time namespace's offsets never change: the same frozen object in consecutive states.
+    const init = final.world.init.time;
+    expect(states.length).toBeGreaterThan(2);
+    expect(states[states.length - 2].namespaces[init].offsets).toBe(states[states.length - 1].namespaces[init].offsets);
+  });
+
+  it('an earlier state is not changed by later batches', () => {
+    const p = new Projector({});
+    const first = p.step(records.slice(0, 1000));
+    const snapshot = JSON.stringify(first.world);
+    p.step(records.slice(1000, 3000));
+    expect(JSON.stringify(first.world)).toBe(snapshot);
+  });
+});
+
+/** A little history: task 1 forks 2; 2 drops root; then whatever the test adds. */
+function base(): EventInput[] {
+  return [
+    { op: { call: 'marker.profile', profile: '6.3+' } },
+    { op: { call: 'fork', tid: 1, child: 2 }, pid: 1, outcome: { ret: 2 }, recorded: true },
+  ];
+}
+
+function world(inputs: EventInput[], engine: Engine = 'shadow') {
+  const p = new Projector({ engine });
+  p.step(seal(inputs));
+  return { w: p.current!.world, d: p.divergences };
+}
+
+describe('recorded outcomes are the truth', () => {
+  for (const engine of ['shadow', 'draft', 'mutable'] as const) {
+    it(`${engine}: the kernel failed where the model succeeds → divergence, the event is rolled back`, () => {
+      const { w, d } = world([...base(), { op: { call: 'unshare', tid: 2, flags: CLONE.NEWTIME }, pid: 2, outcome: { ret: -1, errno: 'EPERM' }, recorded: true, src: { file: 't.strace', line: 9 } }], engine);
+      expect(d).toHaveLength(1);
+      expect(d[0]).toMatchObject({ seq: 3, line: 9, file: 't.strace', pid: 2, call: 'unshare', kind: 'divergence', resolution: 'rolled-back', fields: ['errno', 'ret'] });
+      expect(d[0].recorded.errno).toBe('EPERM');
+      expect(d[0].model!.ret).toBe(0);
+      // Nothing of the unshare is left: task 2's C is still the initial time namespace, no new namespace exists.
+      const nsp = w.nsproxies[w.tasks[2].nsproxy!];
+      expect(nsp.time_for_children).toBe(w.init.time);
+      expect(Object.values(w.namespaces).filter((n) => n.type === 'time')).toHaveLength(1);
+    });
+
+    it(`${engine}: the kernel succeeded where the model refuses (EPERM) → the call is forced, credentials put back`, () => {
+      const { w, d } = world(
+        [
+          ...base(),
+          { op: { call: 'setresuid', tid: 2, ruid: 1000, euid: 1000, suid: 1000 }, pid: 2, outcome: { ret: 0 }, recorded: true },
+          { op: { call: 'unshare', tid: 2, flags: CLONE.NEWTIME }, pid: 2, outcome: { ret: 0 }, recorded: true },
+        ],
+        engine,
+      );
+      expect(d).toHaveLength(1);
+      expect(d[0]).toMatchObject({ seq: 4, call: 'unshare', resolution: 'forced', fields: ['errno', 'ret'] });
+      expect(d[0].model!.errno).toBe('EPERM');
+      const t = w.tasks[2];
+      const C = w.nsproxies[t.nsproxy!].time_for_children;
+      expect(C).not.toBe(w.init.time);
+      expect(w.namespaces[C]).toMatchObject({ type: 'time', frozen: false, count: 1 });
+      expect(t.cred.caps).toEqual([]);
+      expect(t.cred.euid).toBe(1000);
+    });
+
+    it(`${engine}: a write the model finds frozen but the kernel accepted → forced, the namespace unfrozen with the new offsets`, () => {
+      const { w, d } = world(
+        [
+          ...base(),
+          { op: { call: 'unshare', tid: 2, flags: CLONE.NEWTIME }, pid: 2, outcome: { ret: 0 }, recorded: true },
+          { op: { call: 'open', tid: 2, path: '/proc/self/timens_offsets', mode: 'rw', fd: 3 }, pid: 2, outcome: { ret: 3 }, recorded: true },
+          { op: { call: 'fork', tid: 2, child: 3 }, pid: 2, outcome: { ret: 3 }, recorded: true },
+          { op: { call: 'write', tid: 2, fd: 3, data: 'monotonic 500 0\n' }, pid: 2, outcome: { ret: 16 }, recorded: true },
+        ],
+        engine,
+      );
+      expect(d).toHaveLength(1);
+      expect(d[0]).toMatchObject({ seq: 6, call: 'write', resolution: 'forced' });
+      expect(d[0].model!.errno).toBe('EACCES');
+      const C = w.nsproxies[w.tasks[2].nsproxy!].time_for_children;
+      expect(w.namespaces[C].offsets!.monotonic).toEqual({ sec: 500, nsec: 0 });
+      expect(w.namespaces[C].frozen).toBe(false);
+    });
+
+    it(`${engine}: a refusal nothing can lift (EBADF) stays unresolved and the world is unchanged`, () => {
+      const before = world(base(), engine).w;
+      const { w, d } = world([...base(), { op: { call: 'setns', tid: 2, fd: 7, nstype: CLONE.NEWTIME }, pid: 2, outcome: { ret: 0 }, recorded: true }], engine);
+      expect(d[0]).toMatchObject({ call: 'setns', resolution: 'unresolved' });
+      expect(plain(w)).toEqual(plain(before));
+    });
+
+    it(`${engine}: a fork without a child binding is rebound to the recorded pid`, () => {
+      const { w, d } = world([...base(), { op: { call: 'fork', tid: 2 }, pid: 2, outcome: { ret: 4242 }, recorded: true }], engine);
+      expect(d[0]).toMatchObject({ call: 'fork', resolution: 'rebound', fields: ['ret'] });
+      expect(w.tasks[4242]).toBeDefined();
+      expect(w.tasks[3]).toBeUndefined();
+    });
+
+    it(`${engine}: a model-computed outcome that the model no longer computes is a determinism bug`, () => {
+      const { d } = world([...base(), { op: { call: 'clock_gettime', tid: 1, clockid: 1 }, pid: 1, outcome: { ret: 0, ts: { sec: 1, nsec: 0 } }, recorded: false }], engine);
+      expect(d).toHaveLength(1);
+      expect(d[0]).toMatchObject({ kind: 'determinism', fields: ['ts'], resolution: 'kept-model' });
+    });
+
+    it(`${engine}: an event the model cannot apply (unknown task) is a model error, skipped, and the batch goes on`, () => {
+      const { w, d } = world([...base(), { op: { call: 'fork', tid: 99, child: 100 }, pid: 99, outcome: { ret: 100 } }, { op: { call: 'fork', tid: 2, child: 5 }, pid: 2, outcome: { ret: 5 } }], engine);
+      expect(d).toHaveLength(1);
+      expect(d[0]).toMatchObject({ kind: 'model-error', seq: 3, resolution: 'unresolved' });
+      expect(w.tasks[100]).toBeUndefined();
+      expect(w.tasks[5]).toBeDefined();
+    });
+  }
+
+  it('clock readings are compared within the tolerance, and inexact parts not at all', () => {
+    const w = createWorld();
+    const mono = apply(w, { call: 'clock_gettime', tid: 1, clockid: 1 } as Op).ts!;
+    const near = { sec: mono.sec, nsec: mono.nsec + 50_000_000 };
+    const far = { sec: mono.sec + 1, nsec: mono.nsec };
+    const { d } = world([
+      { op: { call: 'clock_gettime', tid: 1, clockid: 1 }, pid: 1, outcome: { ret: 0, ts: near }, recorded: true },
+      { op: { call: 'clock_gettime', tid: 1, clockid: 1 }, pid: 1, outcome: { ret: 0, ts: far }, recorded: true },
+      { op: { call: 'clock_gettime', tid: 1, clockid: 1 }, pid: 1, outcome: { ret: 0, ts: far, inexact: ['ts'] }, recorded: true },
+    ]);
+    expect(d.map((x) => [x.seq, x.fields])).toEqual([[2, ['ts']]]);
+  });
+});
