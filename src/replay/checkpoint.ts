@@ -6,7 +6,8 @@
  * The image format is described by imageSchema() (written to events/checkpoint-image.schema.json) and documented in
  * replay/README.md. validateImage() checks an image read from disk (untrusted) field by field.
  */
-import { Projector } from './project.js';
+import { stateAt } from './timetravel.js';
+import type { EventRecord } from '../events/index.js';
 import { inferGenesis } from './genesis.js';
 import { countRecords, openLedger, readLedgerBatchesSync, readRecordAt } from '../ledger/index.js';
 import type { Divergence } from './outcome.js';
@@ -534,21 +535,16 @@ export function seqAfterLine(path: string, line: number, file?: string): { seq: 
 }
 
 /**
- * The world after record `seq` of a ledger (the replay projection: recorded outcomes are the truth). A ledger whose
- * head creates every task it uses (the ones tns writes) starts from genesisOptions' first task (GENESIS_PID).
+ * The world after record `seq` of a ledger: replay's stateAt (snapshots, recorded outcomes as the truth). A ledger
+ * whose head creates every task it uses without naming its genesis task starts from genesisOptions' first task.
  */
 export function worldAtSeq(path: string, seq: number): { world: World; divergences: Divergence[] } {
-  let proj: Projector | null = null;
-  for (const batch of readLedgerBatchesSync(path, { toSeq: seq })) {
-    if (!proj) {
-      const g = inferGenesis(batch);
-      const createsAll = !g.inferred.some((s) => s.startsWith('first task'));
-      proj = new Projector({ freeze: false, ...(createsAll ? { world: { firstPid: GENESIS_PID } } : {}) });
-    }
-    proj.step(batch);
-  }
-  if (!proj?.current) throw new CheckpointError(`${path}: no records up to seq ${seq}`);
-  return { world: proj.current.world, divergences: proj.divergences };
+  let head: EventRecord[] = [];
+  for (const batch of readLedgerBatchesSync(path, { toSeq: Math.min(seq, 64) })) head = head.concat(batch);
+  if (!head.length) throw new CheckpointError(`${path}: no records up to seq ${seq}`);
+  const createsAll = !inferGenesis(head).inferred.some((s) => s.startsWith('first task'));
+  const st = stateAt(path, seq, createsAll ? { world: { firstPid: GENESIS_PID } } : {});
+  return { world: st.world, divergences: st.divergences };
 }
 
 export interface LedgerCheckpoint {
