@@ -246,7 +246,11 @@ export function demoStory(d: DemoData, opts: StoryOptions = {}): string {
     out.push(`   tns state ${l0.path} --at ${l0.checkpointSeq ?? l0.events}`);
     if (ns0 !== undefined) out.push(`   tns why ${l0.path} time:[${ns0}] --at ${l0.checkpointSeq ?? l0.events}`);
     const l1 = opts.ledgers[1];
-    if (l1) out.push(`   tns log ${l1.path}`);
+    if (l1) {
+      out.push(`   tns log ${l1.path}`);
+      out.push(`   tns checkpoint ${l1.path} --at ${l1.events} --pid ${d.container} -o /tmp/tns-img.json   # take your own checkpoint`);
+      out.push('   tns restore /tmp/tns-img.json --host-monotonic 60 --host-boottime 60 --json              # and restore it elsewhere');
+    }
     out.push(`   tns scenario run ${d.scenario}`);
   }
   return out.join('\n');
