@@ -24,7 +24,8 @@ export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): b
  * mm as an untyped `userns` field (types.ts has none yet); the initial user namespace when unknown.
  */
 export function mmUserns(world: World, t: Task): number {
-  const mm = t.mm === null ? undefined : (world.mms[t.mm] as { userns?: number } | undefined);
+  if (t.mm === null) return (t as Task & { exitMmUserns?: number }).exitMmUserns ?? world.init.user;
+  const mm = world.mms[t.mm] as { userns?: number } | undefined;
   return mm?.userns ?? world.init.user;
 }
 
@@ -46,7 +47,9 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   const ptraceCap = nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE');
   if (!sameUser && !ptraceCap) return false;
   // if (mm && get_dumpable(mm) != SUID_DUMP_USER && !ptrace_has_cap(mm->user_ns, mode)): the mm's user namespace.
-  if (target.mm !== null && !t.dumpable && !nsCapable(world, c, mmUserns(world, target), 'CAP_SYS_PTRACE')) return false;
+  // Seen live: an exited (zombie) task keeps the answer it had (EACCES for a non-dumpable one), judged over the user
+  // namespace of the mm it had.
+  if (!t.dumpable && !nsCapable(world, c, mmUserns(world, target), 'CAP_SYS_PTRACE')) return false;
   const callerCaps = mode === 'fscreds' ? c.caps : c.permitted;
   const subset = c.userns === t.userns && t.permitted.every((cap) => callerCaps.includes(cap));
   return subset || ptraceCap;

@@ -6,7 +6,7 @@ import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
 import { ALL_CAPS, ModelError, newId, profileOf, task } from './world.js';
-import { makeKuid } from './cred.js';
+import { makeKuid, mmUserns } from './cred.js';
 import type { Cred } from './types.js';
 import type { Errno } from './ops.js';
 
@@ -78,6 +78,8 @@ export function releaseThread(world: World, tid: number): void {
 export function exitResources(world: World, tid: number): void {
   const t = world.tasks[tid];
   if (t.mm !== null) {
+    // remembered for ptrace access checks on the zombie (see mmUserns)
+    (t as typeof t & { exitMmUserns?: number }).exitMmUserns = mmUserns(world, t);
     world.mms[t.mm].users--;
     if (world.mms[t.mm].users === 0) delete world.mms[t.mm];
     t.mm = null;

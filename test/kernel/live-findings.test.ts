@@ -235,3 +235,14 @@ describe('proc_doulongvec_minmax reads', () => {
     expect(s.do({ call: 'read', tid: 1, fd, count: 200 }).ret).toBe(0);
   });
 });
+
+describe('__ptrace_may_access on an exited task', () => {
+  it('a non-dumpable zombie stays unreadable (EACCES, not ENOENT), judged over the user namespace of its former mm', () => {
+    const s = new Sim();
+    s.ok({ call: 'setresuid', tid: 1, ruid: 1000, euid: 1000, suid: 1000 });
+    s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER | NEWTIME });
+    const t2 = s.ok({ call: 'clone3', tid: 1, flags: NEWTIME, exit_signal: 17, size: 88 });
+    s.ok({ call: 'exit_group', tid: t2, code: 1 });
+    s.err({ call: 'readlink', tid: 1, path: `/proc/${t2}/ns/time_for_children` }, 'EACCES');
+  });
+});
