@@ -45,6 +45,7 @@ describe('the scenario library', () => {
       'restore-erange.tns',
       'setns-errors.tns',
       'offsets-file-errors.tns',
+      'clone3-newtime.tns',
     ])
       expect(files).toContain(f);
   });
@@ -108,6 +109,21 @@ describe('the scenario library', () => {
     // 5.6 has no exec switch: the exec'd command stays in the host namespace.
     expect(failedLines).toContain('expect u1 in time_for_children of u1');
     expect(failedLines.some((t) => t.startsWith('u1 clock_gettime CLOCK_MONOTONIC') && t.includes('8600'))).toBe(true);
+  });
+
+  it('clone3(CLONE_NEWTIME) under 6.2: EINVAL, and the run stops where the unbound child is used, keeping what it found', () => {
+    const path = join(LIB, 'clone3-newtime.tns');
+    try {
+      run(readFileSync(path, 'utf8'), path, '6.2');
+      throw new Error('expected a ScenarioError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ScenarioError);
+      const se = e as ScenarioError;
+      expect(se.line).toBe(14);
+      const partial = se.partial as { results: { line: number; ok: boolean; detail: string }[] };
+      expect(partial.results.find((x) => x.line === 13)).toMatchObject({ ok: false });
+      expect(partial.results.find((x) => x.line === 13)!.detail).toContain('EINVAL');
+    }
   });
 
   it('posix_spawn after unshare: 6.3 succeeds where 5.6 says EINVAL', () => {

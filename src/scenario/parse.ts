@@ -24,6 +24,8 @@ import { isErrno, parseClock, parseDurationNs, parseFlags, parseInt10, parseSeco
 /** Bad scenario input (or a failure to run it): always names the file and the line. */
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
+  /** When running stopped at this error: what the run had found up to there (a RunResult). */
+  partial?: unknown;
   constructor(
     readonly file: string,
     readonly line: number | null,

@@ -129,8 +129,14 @@ class Runner {
   }
 
   run(): RunResult {
-    for (const st of this.sc.statements) this.step(st);
-    return { scenario: this.sc, machines: this.machines, results: this.results, images: this.images, ok: this.results.every((r) => r.ok) };
+    const result = (): RunResult => ({ scenario: this.sc, machines: this.machines, results: this.results, images: this.images, ok: this.results.every((r) => r.ok) });
+    try {
+      for (const st of this.sc.statements) this.step(st);
+    } catch (e) {
+      if (e instanceof ScenarioError) e.partial = result();
+      throw e;
+    }
+    return result();
   }
 
   /** Apply one op on the current machine, as an event; a ModelError is the scenario's fault, at its line. */

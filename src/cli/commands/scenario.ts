@@ -19,12 +19,18 @@ export function readText(path: string): string {
 }
 
 /** Run a scenario file; ScenarioError becomes an InputError (file:line: message, exit 2). */
-export function runScenarioFile(path: string, profile?: string): RunResult {
+export function runScenarioFile(path: string, profile?: string, showPartial = false): RunResult {
   const text = readText(path);
   try {
     return runScenarioText(text, path, profile ? { profile } : {});
   } catch (e) {
-    if (e instanceof ScenarioError) throw new InputError(e.file, e.line, e.detail);
+    if (e instanceof ScenarioError) {
+      // What ran before the error is still worth showing (e.g. the FAIL that made a later name unbound).
+      const partial = e.partial as RunResult | undefined;
+      if (showPartial && partial?.results.length)
+        process.stdout.write(`${partial.results.map((x) => `${x.ok ? 'ok  ' : 'FAIL'} ${path}:${x.line} [${x.machine}] ${x.text}${x.ok ? '' : `\n       ${x.detail}`}`).join('\n')}\n(stopped)\n`);
+      throw new InputError(e.file, e.line, e.detail);
+    }
     throw e;
   }
 }
@@ -67,7 +73,7 @@ Examples:
   tns scenario run replay/migration-chain.tns -o /tmp/chain.ndjson # ledgers /tmp/chain.ndjson, /tmp/chain.hostB.ndjson, ...`,
     )
     .action((file: string, o: { output?: string; profile?: string; json?: boolean; force?: boolean }) => {
-      const r = runScenarioFile(file, o.profile);
+      const r = runScenarioFile(file, o.profile, !o.json);
       const ledgers = o.output ? writeScenarioLedgers(r, o.output, o.force) : [];
       const failed = r.results.filter((x) => !x.ok);
       if (o.json) {
