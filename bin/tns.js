@@ -10,5 +10,12 @@ if (!existsSync(entry)) {
   process.stderr.write(`tns: ${entry} is missing; run \`npm install\` or \`npm run build\` in ${root} first\n`);
   process.exit(2);
 }
+// A closed pipe (`tns log L | head`) is a normal end, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e && e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const { main } = await import(entry);
 process.exitCode = await main(process.argv);

@@ -116,7 +116,7 @@ const syscallVariants = [
 const hostVariants = [
   obj({ call: lit('host.advance'), sec: int(), nsec: int() }, 'Wall time passes: every clock advances.'),
   obj({ call: lit('host.suspend'), sec: int(), nsec: int() }, 'A suspend: realtime and boottime advance, monotonic does not.'),
-  obj({ call: lit('host.spawn'), pid: Pid, uid: opt(int({ min: 0, max: 0xfffffffe })), ppid: opt(Pid), caps: opt(arr(Cap)) }, 'A process exists at the start (with its capability set when it is not root\'s).'),
+  obj({ call: lit('host.spawn'), pid: Pid, uid: opt(int({ min: 0, max: 0xfffffffe })), ppid: opt(int({ min: 0, max: PID_MAX_LIMIT, doc: 'The parent pid; 0: a reaper outside the ledger.' })), caps: opt(arr(Cap)) }, 'A process exists at the start (with its capability set when it is not root\'s).'),
   obj({ call: lit('host.sysctl'), name: lit('user.max_time_namespaces'), value: CInt }, 'The admin writes a sysctl.'),
 ] as const;
 
