@@ -104,7 +104,10 @@ function execCreds(world: World, c: Cred): void {
   const isReal = root !== null && c.uid === root;
   const isEff = root !== null && c.euid === root;
   const bset = c.userns === world.init.user ? world.rootCaps : ALL_CAPS;
+  const oldPermitted = c.permitted;
   c.permitted = isReal || isEff ? [...bset].sort() : [];
   c.caps = isEff ? [...c.permitted] : [];
-  c.dumpable = c.euid === c.uid;
+  // begin_new_exec sets SUID_DUMP_USER unless euid != uid; then commit_creds makes the mm non-dumpable when the
+  // permitted set grew (cred_cap_issubset fails), e.g. root exec'ing after dropping capabilities (seen live).
+  c.dumpable = c.euid === c.uid && c.permitted.every((cap) => oldPermitted.includes(cap));
 }

@@ -29,7 +29,9 @@ function reparentChildren(world: World, tgid: number): void {
     const c = world.tasks[Number(k)];
     if (!c || c.ppid !== tgid || c.tgid === tgid) continue;
     c.ppid = world.reaper;
-    if (c.state === 'zombie' && c.tid === c.tgid) reap(world, c.tid);
+    // reparent_leader: a zombie leader is handed to the new reaper only once its thread group is empty.
+    const groupLive = Object.values(world.tasks).some((o) => o.tgid === c.tgid && o.tid !== c.tid);
+    if (c.state === 'zombie' && c.tid === c.tgid && !groupLive) reap(world, c.tid);
   }
 }
 

@@ -246,3 +246,27 @@ describe('__ptrace_may_access on an exited task', () => {
     s.err({ call: 'readlink', tid: 1, path: `/proc/${t2}/ns/time_for_children` }, 'EACCES');
   });
 });
+
+describe('exec raising capabilities, and reparenting a zombie leader', () => {
+  it('root that dropped capabilities regains them at exec but becomes non-dumpable (commit_creds)', () => {
+    const s = new Sim();
+    const th = s.thread(1);
+    s.ok({ call: 'capset', tid: th, caps: [] });
+    s.ok({ call: 'execve', tid: th, path: '/bin/true' });
+    expect(s.w.tasks[1].cred.dumpable).toBe(false);
+    s.ok({ call: 'capset', tid: 1, caps: ['CAP_SYS_ADMIN'] });
+    const k = s.ok({ call: 'clone3', tid: 1, flags: NEWTIME, exit_signal: 17, size: 88 });
+    s.err({ call: 'open', tid: k, path: '/proc/1/ns/time_for_children', mode: 'r' }, 'EACCES');
+  });
+  it('a zombie leader whose thread still runs is not reaped when its parent exits', () => {
+    const s = new Sim();
+    const p = s.fork(1);
+    const c = s.fork(p);
+    const th = s.thread(c);
+    s.ok({ call: 'exit', tid: c, code: 0 });
+    s.ok({ call: 'exit_group', tid: p, code: 0 });
+    expect(s.w.tasks[c].state).toBe('zombie');
+    s.ok({ call: 'exit', tid: th, code: 0 });
+    expect(s.w.tasks[c]).toBeUndefined();
+  });
+});
