@@ -55,6 +55,11 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   return subset || ptraceCap;
 }
 
+/** prepare_creds: a copy of a cred (plain object spread, so it also works on an immer draft). */
+export function cloneCred(c: Cred): Cred {
+  return { ...c, caps: [...c.caps], permitted: [...c.permitted] };
+}
+
 /** make_kuid(ns, uid): the global uid that `uid` of user namespace `userns` is, or null when unmapped. */
 export function makeKuid(world: World, userns: number, uid: number): number | null {
   const ns = world.namespaces[userns];

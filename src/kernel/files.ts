@@ -5,7 +5,7 @@
  */
 import { fail, ok, type Outcome, type SyscallOp } from './ops.js';
 import { NS_LINKS, type NsproxySlot, type OpenFile, type Task, type World } from './types.js';
-import { kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
+import { cloneCred, kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
 import { showIdMap, writeIdMap, writeSetgroups } from './idmap.js';
@@ -173,7 +173,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
       if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', procOwner(target)))
         return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
       getNs(world, t.cred.userns);
-      const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
+      const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: cloneCred(t.cred), pos: 0, mode: op.mode });
       return ok(installFd(world, t, file, cloexec, op.fd));
     }
     case 'idmap': {
@@ -186,7 +186,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         return fail('EPERM', `open ${op.path} for writing: needs CAP_SYS_ADMIN over the user namespace (EPERM)`);
       getNs(world, t.cred.userns);
       getNs(world, userns);
-      const file = newFile(world, { kind: 'idmap', map: p.map, userns, cred: structuredClone(t.cred), pos: 0, mode: op.mode });
+      const file = newFile(world, { kind: 'idmap', map: p.map, userns, cred: cloneCred(t.cred), pos: 0, mode: op.mode });
       return ok(installFd(world, t, file, cloexec, op.fd));
     }
     case 'uptime':

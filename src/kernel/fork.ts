@@ -1,7 +1,7 @@
 /** kernel/fork.c: fork, vfork, clone, clone3 → copy_process, in the kernel's order of checks. */
 import { CLONE, fail, ok, type Errno, type Outcome, type SyscallOp } from './ops.js';
 import type { Cred, Task, World } from './types.js';
-import { nsCapable } from './cred.js';
+import { cloneCred, nsCapable } from './cred.js';
 import { createNewNamespaces, ALL_NEW_NS_BUT_USER, nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { getNs, putNs, putNsproxy } from './refs.js';
 import { createUserNs } from './userns.js';
@@ -108,7 +108,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     );
 
   // copy_creds: CLONE_NEWUSER makes the child's user namespace here.
-  const cred: Cred = structuredClone(parent.cred);
+  const cred: Cred = cloneCred(parent.cred);
   let newUserns: number | null = null;
   if (has(f, CLONE.NEWUSER)) {
     const r = createUserNs(world, cred);

@@ -1,7 +1,7 @@
 /** kernel/nsproxy.c setns(fd, nstype): by an nsfs fd or by a pidfd, with each namespace type's install check. */
 import { CLONE, fail, NS_FLAG, ok, type Outcome } from './ops.js';
 import type { Cred, Namespace, Nsproxy, NsType, Task, World } from './types.js';
-import { nsCapable, ptraceMayAccess } from './cred.js';
+import { cloneCred, nsCapable, ptraceMayAccess } from './cred.js';
 import { copyNsproxy, getNs, putNs, putNsproxy, setSlot, switchTaskNamespaces } from './refs.js';
 import { timensCommit } from './timens.js';
 import { ALL_CAPS, isSingleThreaded, ModelError, profileOf, task, threadGroupEmpty } from './world.js';
@@ -88,7 +88,7 @@ export function sysSetns(world: World, tid: number, fd: number, nstype: number):
   }
 
   // prepare_nsset: a private copy of the caller's nsproxy (and cred when CLONE_NEWUSER).
-  const set: NsSet = { nsproxy: copyNsproxy(world, world.nsproxies[me.nsproxy!]), cred: flags & CLONE.NEWUSER ? structuredClone(me.cred) : null };
+  const set: NsSet = { nsproxy: copyNsproxy(world, world.nsproxies[me.nsproxy!]), cred: flags & CLONE.NEWUSER ? cloneCred(me.cred) : null };
   const abort = (errno: InstallResult & { ok: false }): Outcome => {
     putNsproxy(world, set.nsproxy.id);
     return fail(errno.errno, errno.rule);

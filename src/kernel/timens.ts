@@ -17,7 +17,7 @@ export function cloneTimeNs(world: World, userns: number, creatorEuid: number, o
   if (!incUcount(world, userns, creatorEuid, enforce)) return 'ENOSPC';
   const from = world.namespaces[old];
   return newNs(world, 'time', allocInum(world), userns, {
-    offsets: structuredClone(from.offsets!),
+    offsets: { monotonic: { ...from.offsets!.monotonic }, boottime: { ...from.offsets!.boottime } },
     frozen: false,
     ucounts: { userns, uid: creatorEuid },
   });

@@ -1,7 +1,7 @@
 /** kernel/fork.c ksys_unshare, in the kernel's order. */
 import { CLONE, fail, ok, type Outcome } from './ops.js';
 import type { Cred, World } from './types.js';
-import { nsCapable } from './cred.js';
+import { cloneCred, nsCapable } from './cred.js';
 import { ALL_NEW_NS_BUT_USER, createNewNamespaces, nsproxyOfTask } from './nsproxy.js';
 import { getNs, putNs, switchTaskNamespaces } from './refs.js';
 import { createUserNs } from './userns.js';
@@ -30,7 +30,7 @@ export function sysUnshare(world: World, tid: number, flagsIn: number): Outcome 
   // unshare_userns: a new cred in a new user namespace.
   let newCred: Cred | null = null;
   if (flags & CLONE.NEWUSER) {
-    newCred = structuredClone(t.cred);
+    newCred = cloneCred(t.cred);
     const r = createUserNs(world, newCred);
     if (!r.ok) return fail(r.errno, `unshare: ${r.rule}`);
   }

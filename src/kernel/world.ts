@@ -81,7 +81,7 @@ export function userCred(userns: number, uid: number): Cred {
 export function createWorld(opts: WorldOptions = {}): World {
   const profile = resolveProfile(opts.profile ?? '6.3+');
   const host: HostClocks = opts.host
-    ? structuredClone(opts.host)
+    ? { realtime: { ...opts.host.realtime }, monotonic: { ...opts.host.monotonic }, boottime: { ...opts.host.boottime } }
     : { realtime: { sec: 1_764_000_000, nsec: 0 }, monotonic: { sec: 1000, nsec: 0 }, boottime: { sec: 1000, nsec: 0 } };
   const firstPid = opts.firstPid ?? 1;
   const uid = opts.uid ?? 0;
@@ -174,7 +174,7 @@ export function spawnTask(world: World, pid: number, ppid: number, cred: Cred): 
     state: 'running',
     nsproxy: nsp.id,
     pidns: world.init.pid,
-    cred: structuredClone(cred),
+    cred: { ...cred, caps: [...cred.caps], permitted: [...cred.permitted] },
     mm,
     files,
     vforkDoneFor: null,
