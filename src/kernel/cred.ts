@@ -24,8 +24,8 @@ export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): b
  * mm as an untyped `userns` field (types.ts has none yet); the initial user namespace when unknown.
  */
 export function mmUserns(world: World, t: Task): number {
-  if (t.mm === null) return (t as Task & { exitMmUserns?: number }).exitMmUserns ?? world.init.user;
-  const mm = world.mms[t.mm] as { userns?: number } | undefined;
+  if (t.mm === null) return t.exitMmUserns ?? world.init.user;
+  const mm = world.mms[t.mm];
   return mm?.userns ?? world.init.user;
 }
 

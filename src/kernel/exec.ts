@@ -33,7 +33,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   if (t.mm !== null && world.mms[t.mm].users === 0) delete world.mms[t.mm];
   const mm = newId(world, 'mm');
   // bprm_mm_init → mm_alloc: mm->user_ns is the exec'ing task's user namespace.
-  world.mms[mm] = { id: mm, users: 1, userns: t.cred.userns } as World['mms'][number];
+  world.mms[mm] = { id: mm, users: 1, userns: t.cred.userns };
   t.mm = mm;
   t.vforkDoneFor = null;
 
@@ -79,7 +79,7 @@ export function exitResources(world: World, tid: number): void {
   const t = world.tasks[tid];
   if (t.mm !== null) {
     // remembered for ptrace access checks on the zombie (see mmUserns)
-    (t as typeof t & { exitMmUserns?: number }).exitMmUserns = mmUserns(world, t);
+    t.exitMmUserns = mmUserns(world, t);
     world.mms[t.mm].users--;
     if (world.mms[t.mm].users === 0) delete world.mms[t.mm];
     t.mm = null;

@@ -272,18 +272,10 @@ export function btime(world: World, t: Task): number {
   return sub(boot, off).sec;
 }
 
-/**
- * The seq_file state of an open timens_offsets file: the unread rest of the buffer and the single_open iterator
- * index. Kept on the open file (types.ts has no field for it yet: see the note in test/live/FINDINGS.md).
- */
-interface SeqState {
-  buf: string;
-  index: number;
-}
-function seqState(f: OpenFile): SeqState {
-  const x = f as OpenFile & { seq?: SeqState };
-  if (!x.seq) x.seq = { buf: '', index: f.kind === 'timens_offsets' && f.pos > 0 ? 1 : 0 };
-  return x.seq;
+/** The seq_file state of an open timens_offsets file: the unread rest of the buffer and the single_open iterator index. */
+function seqState(f: Extract<OpenFile, { kind: 'timens_offsets' }>): { buf: string; index: number } {
+  if (!f.seq) f.seq = { buf: '', index: f.pos > 0 ? 1 : 0 };
+  return f.seq;
 }
 
 /** timens_offsets_show: the target's time_for_children offsets, '' for a task without nsproxy, null when gone (ESRCH). */

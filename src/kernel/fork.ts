@@ -181,8 +181,8 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
   } else {
     mm = newId(world, 'mm');
     // dup_mm keeps the parent mm's user_ns.
-    const parentMm = parent.mm === null ? undefined : (world.mms[parent.mm] as { userns?: number } | undefined);
-    world.mms[mm] = { id: mm, users: 1, ...(parentMm?.userns !== undefined ? { userns: parentMm.userns } : {}) } as World['mms'][number];
+    const parentMm = parent.mm === null ? undefined : world.mms[parent.mm];
+    world.mms[mm] = { id: mm, users: 1, ...(parentMm?.userns !== undefined ? { userns: parentMm.userns } : {}) };
   }
   let files: number | null = parent.files;
   if (has(f, CLONE.FILES)) {

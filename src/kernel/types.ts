@@ -148,6 +148,8 @@ export type OpenFile =
       cred: Cred;
       pos: number;
       mode: AccessMode;
+      /** The seq_file buffer: text shown by an earlier read or lseek and not yet consumed, and the iterator index. */
+      seq?: { buf: string; index: number };
     }
   | { id: number; count: number; kind: 'proc_text'; path: '/proc/uptime' | '/proc/stat'; pos: number; mode: AccessMode }
   | { id: number; count: number; kind: 'sysctl'; name: 'user.max_time_namespaces'; userns: number; pos: number; mode: AccessMode }
@@ -173,6 +175,8 @@ export interface FdTable {
 export interface Mm {
   id: number;
   users: number;
+  /** mm->user_ns: the user namespace of the task that exec'd it (judges ptrace access to non-dumpable tasks). */
+  userns?: number;
 }
 
 export type TaskState = 'running' | 'zombie';
@@ -193,6 +197,8 @@ export interface Task {
   /** The vfork parent this child must release (by exec or exit), if any. */
   vforkDoneFor: number | null;
   exitCode: number | null;
+  /** The mm's user namespace, remembered at exit for ptrace access checks on the zombie. */
+  exitMmUserns?: number;
   /** The exit signal to send the parent (legacy clone: the CSIGNAL byte). */
   exitSignal: number;
 }
