@@ -5,7 +5,7 @@ import { nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
-import { ALL_CAPS, ModelError, newId, profileOf, task } from './world.js';
+import { ALL_CAPS, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
 import { makeKuid, mmUserns } from './cred.js';
 import type { Cred } from './types.js';
 import type { Errno } from './ops.js';
@@ -16,15 +16,10 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   if (fsError) return fail(fsError, `execve ${path}: ${fsError} from the filesystem`);
 
   // de_thread: every other thread dies (released at once); a non-leader takes over the leader's pid.
-  for (const k of Object.keys(world.tasks)) {
-    const o = world.tasks[Number(k)];
-    if (o.tgid === t.tgid && o.tid !== t.tid) releaseThread(world, o.tid);
-  }
+  for (const tid of [...world.groups[t.tgid]]) if (tid !== t.tid) releaseThread(world, tid);
   if (t.tid !== t.tgid) {
     const tgid = t.tgid;
-    delete world.tasks[t.tid];
-    t.tid = tgid;
-    world.tasks[tgid] = t;
+    renameTask(world, t.tid, tgid);
     t = world.tasks[tgid];
   }
 
@@ -67,11 +62,12 @@ export function releaseThread(world: World, tid: number): void {
   const o = world.tasks[tid];
   // A vfork child's completion belonged to this task: nobody waits for it any more (the tid may be taken over by
   // the thread that exec'd).
-  for (const k in world.tasks) if (world.tasks[k].vforkDoneFor === tid) world.tasks[k].vforkDoneFor = null;
+  // (a vfork child is a process: it is among the children of this thread's process)
+  for (const c of world.children[o.tgid] ?? []) if (world.tasks[c]?.vforkDoneFor === tid) world.tasks[c].vforkDoneFor = null;
   exitResources(world, tid);
   putNs(world, o.cred.userns);
   putNs(world, o.pidns);
-  delete world.tasks[tid];
+  removeTask(world, tid);
 }
 
 /** do_exit's releases: the mm (waking a vfork parent), the fd table, the nsproxy (exit_task_namespaces). */

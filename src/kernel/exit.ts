@@ -3,7 +3,7 @@ import { fail, ok, type Outcome } from './ops.js';
 import type { Task, World } from './types.js';
 import { exitResources, releaseThread } from './exec.js';
 import { putNs } from './refs.js';
-import { ModelError, task } from './world.js';
+import { ModelError, removeTask, reparent, task } from './world.js';
 
 /** do_exit for one thread. A non-leader is released at once; a leader stays a zombie until reaped. */
 function doExit(world: World, t: Task, code: number): void {
@@ -15,7 +15,7 @@ function doExit(world: World, t: Task, code: number): void {
     t.state = 'zombie';
   }
   const leader = world.tasks[t.tgid];
-  const groupDone = !Object.values(world.tasks).some((o) => o.tgid === t.tgid && o.state === 'running');
+  const groupDone = (world.groups[t.tgid] ?? []).every((tid) => world.tasks[tid].state !== 'running');
   if (leader && groupDone) {
     reparentChildren(world, t.tgid);
     // No parent in the model (or a thread-less exit_signal -1) means an outside reaper: reap at once.
@@ -25,13 +25,13 @@ function doExit(world: World, t: Task, code: number): void {
 
 /** forget_original_parent: children go to the reaper; zombies among them are reaped at once by it. */
 function reparentChildren(world: World, tgid: number): void {
-  for (const k of Object.keys(world.tasks)) {
-    const c = world.tasks[Number(k)];
-    if (!c || c.ppid !== tgid || c.tgid === tgid) continue;
-    c.ppid = world.reaper;
+  for (const child of [...(world.children[tgid] ?? [])]) {
+    if (child === tgid) continue;
+    reparent(world, child, world.reaper);
     // reparent_leader: a zombie leader is handed to the new reaper only once its thread group is empty.
-    const groupLive = Object.values(world.tasks).some((o) => o.tgid === c.tgid && o.tid !== c.tid);
-    if (c.state === 'zombie' && c.tid === c.tgid && !groupLive) reap(world, c.tid);
+    const c = world.tasks[child];
+    const groupLive = (world.groups[child] ?? []).some((tid) => tid !== child);
+    if (c && c.state === 'zombie' && !groupLive) reap(world, c.tid);
   }
 }
 
@@ -40,7 +40,7 @@ function reap(world: World, tid: number): void {
   const t = world.tasks[tid];
   putNs(world, t.cred.userns);
   putNs(world, t.pidns);
-  delete world.tasks[tid];
+  removeTask(world, tid);
 }
 
 export function sysExit(world: World, tid: number, code: number): Outcome {
@@ -53,7 +53,7 @@ export function sysExit(world: World, tid: number, code: number): Outcome {
 export function sysExitGroup(world: World, tid: number, code: number): Outcome {
   const t = task(world, tid);
   if (t.state !== 'running') throw new ModelError(`task ${tid} has already exited`);
-  const others = Object.values(world.tasks).filter((o) => o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running');
+  const others = (world.groups[t.tgid] ?? []).map((x) => world.tasks[x]).filter((o) => o.tid !== t.tid && o.state === 'running');
   // Other threads die first (zap_other_threads), the leader last so the group ends as one zombie.
   for (const o of others.sort((a, b) => (a.tid === a.tgid ? 1 : b.tid === b.tgid ? -1 : a.tid - b.tid))) {
     if (world.tasks[o.tid]) doExit(world, world.tasks[o.tid], code);
@@ -65,11 +65,12 @@ export function sysExitGroup(world: World, tid: number, code: number): Outcome {
 /** wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. */
 export function sysWait(world: World, tid: number, target: number): Outcome {
   const t = task(world, tid);
-  const children = Object.values(world.tasks).filter(
-    (c) => c.ppid === t.tgid && c.tid === c.tgid && (target === -1 || c.tgid === target),
-  );
+  const children = (world.children[t.tgid] ?? [])
+    .filter((c) => target === -1 || c === target)
+    .map((c) => world.tasks[c])
+    .filter((c) => c !== undefined);
   if (children.length === 0) return fail('ECHILD', `wait: no child ${target === -1 ? '' : target + ' '}of ${t.tgid} (ECHILD)`);
-  const zombie = children.find((c) => c.state === 'zombie' && Object.values(world.tasks).every((o) => o.tgid !== c.tgid || o.state === 'zombie'));
+  const zombie = children.find((c) => c.state === 'zombie' && (world.groups[c.tgid] ?? []).every((x) => world.tasks[x].state === 'zombie'));
   if (!zombie) return fail('EAGAIN', `wait: no child of ${t.tgid} has exited yet (would block)`);
   const pid = zombie.tid;
   reap(world, pid);

@@ -5,7 +5,7 @@ import { cloneCred, nsCapable } from './cred.js';
 import { createNewNamespaces, ALL_NEW_NS_BUT_USER, nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { getNs, putNs, putNsproxy } from './refs.js';
 import { createUserNs } from './userns.js';
-import { allocPid, ModelError, newId, profileOf, task } from './world.js';
+import { ModelError, addTask, allocPid, newId, profileOf, task } from './world.js';
 import { installFd, newFile } from './files.js';
 
 /** struct kernel_clone_args, as far as the model needs it. */
@@ -204,7 +204,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     exitCode: null,
     exitSignal: isThread ? -1 : args.exitSignal,
   };
-  world.tasks[childTid] = child;
+  addTask(world, child);
   getNs(world, childPidns);
   getNs(world, cred.userns);
   if (has(f, CLONE.PIDFD)) {

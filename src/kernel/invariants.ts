@@ -22,6 +22,18 @@ export function checkInvariants(world: World): string[] {
     if (t.mm !== null) mmUsers[t.mm] = (mmUsers[t.mm] ?? 0) + 1;
     if (t.state === 'zombie' && t.nsproxy !== null) bad.push(`zombie ${t.tid} still holds nsproxy ${t.nsproxy}`);
   }
+  // the thread-group and children indexes agree with the task table
+  const groups: Record<number, number[]> = {};
+  const children: Record<number, number[]> = {};
+  for (const k in world.tasks) {
+    const t = world.tasks[k];
+    (groups[t.tgid] ??= []).push(t.tid);
+    if (t.tid === t.tgid) (children[t.ppid] ??= []).push(t.tgid);
+    else if (!world.tasks[t.tgid]) bad.push(`thread ${t.tid} outlives its leader ${t.tgid}`);
+  }
+  const norm = (r: Record<number, number[]>) => JSON.stringify(Object.entries(r).map(([k, v]) => [Number(k), [...v].sort((a, b) => a - b)]).sort((a, b) => (a[0] as number) - (b[0] as number)));
+  if (norm(groups) !== norm(world.groups)) bad.push(`thread-group index ${norm(world.groups)} != tasks ${norm(groups)}`);
+  if (norm(children) !== norm(world.children)) bad.push(`children index ${norm(world.children)} != tasks ${norm(children)}`);
   for (const k in world.nsproxies) {
     const nsp = world.nsproxies[k];
     const want = (nspUsers[nsp.id] ?? 0) + (nsp.id === world.initNsproxy ? 1 : 0);

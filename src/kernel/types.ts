@@ -232,6 +232,12 @@ export interface World {
   initNsproxy: number;
   /** The task that adopts orphans (0: a reaper outside the model, which reaps zombies at once). */
   reaper: number;
+  /**
+   * Indexes kept with the task table (checked by checkInvariants), so that thread-group and child lookups do not scan
+   * every task: tgid → the tids of its thread group (zombie leader included), and parent tgid → child tgids.
+   */
+  groups: Record<number, number[]>;
+  children: Record<number, number[]>;
   /** proc_alloc_inum: the next never-used dynamic inode number, and freed ones (sorted; the lowest is reused first). */
   inumNext: number;
   inumFree: number[];

@@ -128,6 +128,8 @@ export function createWorld(opts: WorldOptions = {}): World {
     init,
     initNsproxy: 1,
     reaper: 0,
+    groups: {},
+    children: {},
     inumNext: opts.inumBase ?? init.mnt + 1,
     inumFree: [],
     nextIds: { nsproxy: 2, file: 1, fdtable: 2, mm: 2, pid: firstPid + 1 },
@@ -181,7 +183,7 @@ export function spawnTask(world: World, pid: number, ppid: number, cred: Cred): 
     exitCode: null,
     exitSignal: 17,
   };
-  world.tasks[pid] = task;
+  addTask(world, task);
   world.namespaces[world.init.pid].count++;
   world.namespaces[cred.userns].count++;
   if (pid >= world.nextIds.pid) world.nextIds.pid = pid + 1;
@@ -231,12 +233,56 @@ export function task(world: World, tid: number): Task {
 
 /** The threads of a thread group, leader first. */
 export function threadsOf(world: World, tgid: number): Task[] {
-  const out: Task[] = [];
-  for (const k in world.tasks) {
-    const t = world.tasks[k];
-    if (t.tgid === tgid) out.push(t);
-  }
+  const out = (world.groups[tgid] ?? []).map((tid) => world.tasks[tid]);
   return out.sort((a, b) => (a.tid === tgid ? -1 : b.tid === tgid ? 1 : a.tid - b.tid));
+}
+
+function without(list: number[] | undefined, x: number): void {
+  if (!list) return;
+  const i = list.indexOf(x);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** Put a task in the table and the indexes (a new process also becomes its parent's child). */
+export function addTask(world: World, t: Task): void {
+  world.tasks[t.tid] = t;
+  (world.groups[t.tgid] ??= []).push(t.tid);
+  if (t.tid === t.tgid) (world.children[t.ppid] ??= []).push(t.tgid);
+}
+
+/** Take a task out of the table; when its thread group is gone, the process leaves its parent's children. */
+export function removeTask(world: World, tid: number): void {
+  const t = world.tasks[tid];
+  delete world.tasks[tid];
+  const group = world.groups[t.tgid];
+  without(group, tid);
+  if (group && group.length === 0) {
+    delete world.groups[t.tgid];
+    without(world.children[t.ppid], t.tgid);
+    if (world.children[t.ppid]?.length === 0) delete world.children[t.ppid];
+  }
+}
+
+/** de_thread: the exec'ing thread takes over the leader's pid (the leader was removed already). */
+export function renameTask(world: World, from: number, to: number): void {
+  const t = world.tasks[from];
+  delete world.tasks[from];
+  t.tid = to;
+  world.tasks[to] = t;
+  const group = world.groups[t.tgid];
+  without(group, from);
+  group.push(to);
+}
+
+/** Hand process `tgid` (every thread of it) to a new parent. */
+export function reparent(world: World, tgid: number, ppid: number): void {
+  const old = world.tasks[tgid]?.ppid ?? world.tasks[(world.groups[tgid] ?? [])[0]]?.ppid;
+  for (const tid of world.groups[tgid] ?? []) world.tasks[tid].ppid = ppid;
+  if (old !== undefined) {
+    without(world.children[old], tgid);
+    if (world.children[old]?.length === 0) delete world.children[old];
+  }
+  (world.children[ppid] ??= []).push(tgid);
 }
 
 /**
@@ -246,19 +292,12 @@ export function threadsOf(world: World, tgid: number): Task[] {
  */
 export function threadGroupEmpty(world: World, t: Task): boolean {
   if (t.tid !== t.tgid) return false;
-  for (const k in world.tasks) {
-    const o = world.tasks[k];
-    if (o.tgid === t.tgid && o.tid !== t.tid) return false;
-  }
-  return true;
+  return (world.groups[t.tgid] ?? []).every((tid) => tid === t.tid);
 }
 
 /** current_is_single_threaded(): signal->live == 1 (no other live thread), and no other process shares the mm. */
 export function isSingleThreaded(world: World, t: Task): boolean {
-  for (const k in world.tasks) {
-    const o = world.tasks[k];
-    if (o.tgid === t.tgid && o.tid !== t.tid && o.state === 'running') return false;
-  }
+  for (const tid of world.groups[t.tgid] ?? []) if (tid !== t.tid && world.tasks[tid].state === 'running') return false;
   if (t.mm === null) return true;
   return world.mms[t.mm].users <= 1;
 }
