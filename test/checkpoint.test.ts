@@ -2,6 +2,9 @@
  * Checkpoint images (capture, validation, schema) and restore (freeze/advance formula, ERANGE before writing,
  * the proof, nested namespaces, migration chains A → B → C as a property).
  */
+import { fromNs, toNs } from '../src/kernel/timespec.js';
+
+const NS = 1_000_000_000n;
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,18 +12,6 @@ import { join } from 'node:path';
 import { apply, checkInvariants, CLONE, createWorld, readClock, type Op, type Timespec, type World } from '../src/kernel/index.js';
 import { captureImage, CheckpointError, imageSchema, ImageError, validateImage, type CheckpointImage } from '../src/replay/checkpoint.js';
 import { restoreImage } from '../src/replay/restore-run.js';
-
-const NS = 1_000_000_000n;
-const toNs = (t: Timespec) => BigInt(t.sec) * NS + BigInt(t.nsec);
-const fromNs = (n: bigint): Timespec => {
-  let s = n / NS;
-  let r = n % NS;
-  if (r < 0n) {
-    r += NS;
-    s -= 1n;
-  }
-  return { sec: Number(s), nsec: Number(r) };
-};
 
 function must(w: World, op: Op): number {
   const o = apply(w, op);

@@ -6,6 +6,7 @@
  * The image format is described by imageSchema() (written to events/checkpoint-image.schema.json) and documented in
  * replay/README.md. validateImage() checks an image read from disk (untrusted) field by field.
  */
+import { add } from '../kernel/timespec.js';
 import { stateAt } from './timetravel.js';
 import type { EventRecord } from '../events/index.js';
 import { inferGenesis } from './genesis.js';
@@ -118,16 +119,6 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-function addTs(a: Timespec, b: Timespec): Timespec {
-  const ns = BigInt(a.sec) * 1_000_000_000n + BigInt(a.nsec) + BigInt(b.sec) * 1_000_000_000n + BigInt(b.nsec);
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  return { sec: Number(sec), nsec: Number(nsec) };
-}
 
 /** The tasks of the tree rooted at process `root`: its threads and every descendant process with their threads. */
 export function treeOf(world: World, root: number): Task[] {
@@ -206,8 +197,8 @@ export function captureImage(world: World, rootPid: number, source: CheckpointIm
         owner: ns.owner!,
         frozen: !!ns.frozen,
         offsets: structuredClone(ns.offsets!),
-        monotonic: addTs(world.host.monotonic, ns.offsets!.monotonic),
-        boottime: addTs(world.host.boottime, ns.offsets!.boottime),
+        monotonic: add(world.host.monotonic, ns.offsets!.monotonic),
+        boottime: add(world.host.boottime, ns.offsets!.boottime),
         tasks: active,
         pendingFor: pending,
       });

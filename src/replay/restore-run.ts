@@ -12,6 +12,7 @@
  * A value outside what the kernel accepts (|O| > KTIME_SEC_MAX, host + O outside [0, KTIME_SEC_MAX/2]) is an ERANGE
  * reported before anything is written.
  */
+import { fromNs, toNs } from '../kernel/timespec.js';
 import { apply, checkInvariants, CLONE, createWorld, readClock, type Op, type Outcome, type Timespec, type World, type WorldOptions } from '../kernel/index.js';
 import { GENESIS_PID, genesisOptions, type CheckpointImage, type ImageTask, type ImageTimens } from './checkpoint.js';
 import { CheckpointError as PlanInputError, planRestore, verifyRestore, type CheckpointDescription, type RestorePlan, type RestoreVerdict } from './restore-plan.js';
@@ -91,16 +92,6 @@ export class RestoreError extends Error {
 
 const NSEC = 1_000_000_000n;
 const KTIME_SEC_MAX = 9_223_372_036n;
-const toNs = (t: Timespec) => BigInt(t.sec) * NSEC + BigInt(t.nsec);
-function fromNs(ns: bigint): Timespec {
-  let sec = ns / NSEC;
-  let nsec = ns % NSEC;
-  if (nsec < 0n) {
-    nsec += NSEC;
-    sec -= 1n;
-  }
-  return { sec: Number(sec), nsec: Number(nsec) };
-}
 const fmt = (t: Timespec) => {
   const ns = toNs(t);
   const a = ns < 0n ? -ns : ns;

@@ -2,6 +2,7 @@
  * Scalar values in scenarios: exact decimal seconds, durations with units, clock ids, errnos, flag words.
  * All time arithmetic is done in whole nanoseconds (bigint), never in floating point.
  */
+import { fromNs } from '../kernel/timespec.js';
 import { CLOCK, CLONE, ERRNO_NUMBERS, type Errno } from '../kernel/index.js';
 import type { Timespec } from '../kernel/index.js';
 
@@ -45,15 +46,8 @@ export function parseDurationNs(text: string): bigint {
   return m[1].startsWith('-') ? -ns : ns;
 }
 
-export function nsToTimespec(ns: bigint): Timespec {
-  let sec = ns / NSEC;
-  let nsec = ns % NSEC;
-  if (nsec < 0n) {
-    nsec += NSEC;
-    sec -= 1n;
-  }
-  return { sec: Number(sec), nsec: Number(nsec) };
-}
+/** A whole number of nanoseconds as a normalised timespec. */
+export const nsToTimespec = (ns: bigint): Timespec => fromNs(ns);
 
 export function timespecToNs(t: Timespec): bigint {
   return BigInt(t.sec) * NSEC + BigInt(t.nsec);
