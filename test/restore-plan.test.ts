@@ -1,5 +1,6 @@
 // Restore planning (src/replay/restore-plan.ts): CRIU's offsets arithmetic, ERANGE before writing, the ops a
 // restorer issues — run through the kernel model, which must answer exactly what each step expects.
+import { PYTHON } from './helpers/live-writes.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
@@ -429,11 +430,6 @@ describe('bad checkpoints get typed errors naming the path', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The real kernel: the plan's lines, written the way CRIU writes them, make the clocks continue from D.
 
-/** The interpreter itself (not a pyenv shim, which costs a shell per call). */
-const PYTHON = (() => {
-  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : 'python3';
-})();
 const LIVE_SCRIPT = String.raw`
 import ctypes, os, sys, json, time
 libc = ctypes.CDLL(None, use_errno=True)
