@@ -166,6 +166,22 @@ describe('recorded outcomes are the truth', () => {
     });
   }
 
+  for (const engine of ['shadow', 'draft', 'mutable'] as const)
+    it(`${engine}: many events the model cannot apply in one batch: each skipped, the others applied as if they were not there`, () => {
+      const good: EventInput[] = [];
+      const mixed: EventInput[] = [];
+      for (let i = 0; i < 120; i++) {
+        const fork: EventInput = { op: { call: 'fork', tid: 1, child: 10 + i }, pid: 1, outcome: { ret: 10 + i } };
+        good.push(fork);
+        mixed.push(fork, { op: { call: 'unshare', tid: 5000 + i, flags: CLONE.NEWTIME }, pid: 5000 + i, outcome: { ret: 0 } });
+      }
+      const p = new Projector({ engine });
+      p.step(seal(mixed));
+      expect(p.divergences).toHaveLength(120);
+      expect(p.divergences.every((d) => d.kind === 'model-error')).toBe(true);
+      expect(plain(p.current!.world)).toEqual(plain(applySequentially(seal(good))));
+    });
+
   it('clock readings are compared within the tolerance, and inexact parts not at all', () => {
     const w = createWorld();
     const mono = apply(w, { call: 'clock_gettime', tid: 1, clockid: 1 } as Op).ts!;

@@ -188,38 +188,48 @@ export class Projector {
     return { seq: this.seq, world: this.state!, events: batch.length, divergences: found };
   }
 
-  /** 'shadow' / 'mutable': apply to the working world; a model error restarts the batch from the last state. */
+  /**
+   * 'shadow' / 'mutable': apply to the working world. An event that throws may have changed the world half-way, so
+   * the world is rebuilt from the last checkpoint (the state before the batch, then the state after the last
+   * throwing event), the records since then re-applied (they did not throw), and the throwing event applied on its
+   * own; the checkpoint then moves past it, so many throwing events in one batch cost linear time.
+   */
   private stepWork(batch: readonly EventRecord[]): Divergence[] {
-    const forcedCareful = new Set<number>();
-    const backup = this.engine === 'mutable' ? structuredClone(this.work!) : undefined;
-    for (;;) {
-      const found: Divergence[] = [];
-      let aborted = -1;
-      for (let k = 0; k < batch.length; k++) {
+    const found: Divergence[] = [];
+    const thaw = (w: World) => structuredClone(w);
+    let checkpoint: World = this.engine === 'mutable' ? thaw(this.work!) : this.state!;
+    let checkpointAt = 0;
+    let checkpointFound = 0;
+    const redoUpTo = (end: number) => {
+      this.work = thaw(checkpoint);
+      found.length = checkpointFound;
+      for (let k = checkpointAt; k < end; k++) {
         const rec = batch[k];
-        if (careful(rec) || forcedCareful.has(k)) {
-          this.work = this.carefully(this.work!, rec, found);
-          this.hook(rec, this.work);
-          continue;
-        }
-        try {
-          this.applyInPlace(this.work!, rec, found);
-        } catch {
-          aborted = k;
-          break;
-        }
-        this.hook(rec, this.work!);
+        if (careful(rec)) this.work = this.carefully(this.work, rec, found);
+        else this.applyInPlace(this.work, rec, found);
       }
-      if (aborted < 0) {
-        if (this.engine === 'shadow') this.state = this.immer.produce(this.state!, (d) => syncInto(d as World, this.work!));
-        else this.state = this.work;
-        return found;
+    };
+    for (let k = 0; k < batch.length; k++) {
+      const rec = batch[k];
+      if (careful(rec)) {
+        this.work = this.carefully(this.work!, rec, found);
+        this.hook(rec, this.work);
+        continue;
       }
-      // The event at `aborted` threw half-way: start the batch again from the state before it, with that event
-      // applied on its own (where a throw leaves nothing behind).
-      forcedCareful.add(aborted);
-      this.work = this.engine === 'mutable' ? structuredClone(backup!) : structuredClone(this.state!);
+      try {
+        this.applyInPlace(this.work!, rec, found);
+      } catch {
+        redoUpTo(k);
+        this.work = this.carefully(this.work!, rec, found);
+        checkpoint = this.engine === 'mutable' ? thaw(this.work) : this.immer.produce(checkpoint, (d) => syncInto(d as World, this.work!));
+        checkpointAt = k + 1;
+        checkpointFound = found.length;
+      }
+      this.hook(rec, this.work!);
     }
+    if (this.engine === 'shadow') this.state = this.immer.produce(checkpoint, (d) => syncInto(d as World, this.work!));
+    else this.state = this.work;
+    return found;
   }
 
   /** 'draft': one produce per run of ordinary records; careful records on their own. */
