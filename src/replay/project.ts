@@ -19,7 +19,7 @@
  *  - the model throwing (ModelError: an unknown task, a binding conflict) is reported as kind 'model-error' and
  *    the event is skipped: the batch is re-run up to it, so a half-applied event never stays in the world.
  */
-import { current, Immer, isDraft, original, type Draft } from 'immer';
+import { Immer, original } from 'immer';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord } from '../events/index.js';
@@ -100,26 +100,6 @@ class Abort extends Error {
     readonly reason: unknown,
   ) {
     super('abort batch');
-  }
-}
-
-/*
- * Workaround (until the kernel model stops calling structuredClone on objects that may be immer drafts — see
- * /work/notes/requests-replay.md): structuredClone of a Proxy throws DataCloneError, and the kernel clones creds
- * and offsets with it. While a recipe runs, structuredClone is swapped for a version that clones immer's
- * current() copy of a draft and is the native function for everything else. produce is synchronous, so nothing
- * else runs while the swap is in place.
- */
-const nativeStructuredClone = globalThis.structuredClone;
-function draftSafeClone<T>(value: T, options?: StructuredSerializeOptions): T {
-  return nativeStructuredClone(isDraft(value) ? current(value as Draft<T>) : value, options) as T;
-}
-function withDraftSafeClone<T>(fn: () => T): T {
-  globalThis.structuredClone = draftSafeClone;
-  try {
-    return fn();
-  } finally {
-    globalThis.structuredClone = nativeStructuredClone;
   }
 }
 
@@ -274,19 +254,17 @@ export class Projector {
   }
 
   private produceRun(base: World, batch: readonly EventRecord[], from: number, to: number, found: Divergence[]): World {
-    return withDraftSafeClone(() =>
-      this.immer.produce(base, (draft) => {
-        const w = draft as World;
-        for (let k = from; k < to; k++) {
-          try {
-            this.applyInPlace(w, batch[k], found);
-          } catch (e) {
-            throw new Abort(k, e);
-          }
-          this.hook(batch[k], w);
+    return this.immer.produce(base, (draft) => {
+      const w = draft as World;
+      for (let k = from; k < to; k++) {
+        try {
+          this.applyInPlace(w, batch[k], found);
+        } catch (e) {
+          throw new Abort(k, e);
         }
-      }),
-    );
+        this.hook(batch[k], w);
+      }
+    });
   }
 
   /** An ordinary record on a draft (or a mutable world). Throws what the model throws. */
@@ -395,7 +373,7 @@ export class Projector {
       }
     }
     try {
-      return { world: withDraftSafeClone(() => this.immer.produce(base, (d) => fn(d as World))) };
+      return { world: this.immer.produce(base, (d) => fn(d as World)) };
     } catch (e) {
       return { world: base, error: e };
     }
