@@ -195,3 +195,37 @@ describe('recorded outcomes are the truth', () => {
     expect(d.map((x) => [x.seq, x.fields])).toEqual([[2, ['ts']]]);
   });
 });
+
+describe('live tail', () => {
+  it('projects a ledger while a writer appends to it', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openLedger } = await import('../src/ledger/index.js');
+    const { tailLedger } = await import('../src/replay/source.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tns-tail-'));
+    try {
+      const path = join(dir, 't.ndjson');
+      const s = new Synth({ events: 3000, seed: 8 });
+      const inputs: EventInput[] = [];
+      for (let b = s.next(500); b.length; b = s.next(500)) inputs.push(...b);
+      const w = openLedger(path, { create: true, fsync: 'never', batchSize: 100 });
+      w.append(inputs.slice(0, 1000));
+      w.flush();
+      let i = 1000;
+      const timer = setInterval(() => {
+        if (i >= 3000) return;
+        w.append(inputs.slice(i, i + 500));
+        w.flush();
+        i += 500;
+      }, 20);
+      const final = await lastValueFrom(tailLedger(path, { pollMs: 10, untilSeq: 3000 }).pipe(project({ batchSize: 256 })));
+      clearInterval(timer);
+      w.close();
+      expect(final.seq).toBe(3000);
+      expect(plain(final.world)).toEqual(plain(applySequentially(seal(inputs))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
