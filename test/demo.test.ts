@@ -57,10 +57,9 @@ describe('tns demo', () => {
         .trim()
         .split('\n')
         .map((l, i) => parseRecordLine(l, { file: path, line: i + 1 }, { checkHash: true }));
-      expect(recs[0].op.call).toBe('marker.profile');
-      // the genesis made explicit: the model's own first task (pid 4194304) reads the clock, nothing else
-      expect(recs[1]).toMatchObject({ pid: 4194304, op: { call: 'clock_gettime', tid: 4194304 } });
-      const ops = recs.slice(2).filter((r) => r.outcome);
+      // the genesis: the world the ledger starts from, with the model's own first task (pid 4194304)
+      expect(recs[0].op).toMatchObject({ call: 'marker.genesis', world: { profile: '6.3+', firstPid: 4194304 } });
+      const ops = recs.slice(1).filter((r) => r.outcome);
       expect(ops.every((r) => r.recorded === false && r.src?.file.endsWith('migration-chain.tns'))).toBe(true);
       if (host !== 'hostC') expect(recs.some((r) => r.op.call === 'marker.checkpoint')).toBe(true);
       if (host !== 'hostA') {

@@ -112,7 +112,7 @@ describe('tns import strace', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/records \(\d+ events\) from 54 lines; \d+ syscalls skipped/);
     const recs = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(recs[0].op).toEqual({ call: 'marker.profile', profile: '6.3+' });
+    expect(recs[0].op).toMatchObject({ call: 'marker.genesis', world: { profile: '6.3+', firstPid: 4194304 } });
     const unshare = recs.find((x) => x.op.call === 'unshare');
     expect(unshare.src).toEqual({ file: GOOD, line: 20 });
     expect(unshare.recorded).toBe(true);

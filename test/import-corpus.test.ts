@@ -4,8 +4,9 @@
  * WITHOUT CAP_SYS_RESOURCE (test/traces/KERNEL-FINDINGS.md §6, CapEff 0x1fffeffffff): processes adopted from the
  * trace get that capability set.
  */
+import { stateAt } from '../src/replay/timetravel.js';
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTrace } from '../src/ingest/check.js';
@@ -60,6 +61,19 @@ describe('the ledger keeps what the check needs', () => {
       expect(fromLedger.divergences).toEqual([]);
       expect(fromLedger.checked).toBe(fromTrace.checked);
       expect(fromLedger.summary).toEqual(fromTrace.summary);
+      // replay (the rxjs + immer projection behind tns replay/state/why) agrees too: the ledger's marker.genesis gives
+      // it the importer's world, and namespace names are compared through the inode binding
+      // (except readings of clocks the importer anchors on its own, outside the ledger's host clocks: REALTIME and
+      // TAI, MONOTONIC_RAW's drift, /proc/stat btime — tns check compares those; replay's host has only the
+      // monotonic/boottime estimate)
+      const end = stateAt(ledger, imp.records, { useSnapshots: false });
+      const ops = new Map(readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((r) => [r.seq, r]));
+      const anchoredElsewhere = (seq: number) => {
+        const r = ops.get(seq);
+        if (r.op.call === 'clock_gettime') return [0, 4, 5, 8, 11].includes(r.op.clockid);
+        return r.op.call === 'read' && /\/proc\/stat/.test(r.note ?? '');
+      };
+      expect(end.divergences.filter((d) => !(d.fields.join() === 'ts' && anchoredElsewhere(d.seq))).map((d) => `${d.line} ${d.call} ${d.fields}`)).toEqual([]);
     });
   }
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }));

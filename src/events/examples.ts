@@ -113,5 +113,18 @@ export const EXAMPLES: { [C in EventOp['call']]: EventInput & { op: Extract<Even
     note: 'restored on another host: offsets keep CLOCK_MONOTONIC and CLOCK_BOOTTIME continuous',
   },
   'marker.annotation': { op: { call: 'marker.annotation', text: 'the child is now in time:[4026532176]' } },
+  'marker.genesis': {
+    op: {
+      call: 'marker.genesis',
+      world: {
+        profile: '6.3+',
+        host: { realtime: { sec: 1764000000, nsec: 0 }, monotonic: { sec: 0, nsec: 0 }, boottime: { sec: 0, nsec: 0 } },
+        firstPid: 4194304,
+        rootCaps: ['CAP_DAC_OVERRIDE', 'CAP_SETUID', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_SYS_TIME'],
+        alarmClocks: false,
+      },
+    },
+    note: 'imported from an strace of Linux 6.18, recorded by a root without CAP_SYS_RESOURCE',
+  },
   'marker.profile': { op: { call: 'marker.profile', profile: '6.3+' }, note: 'recorded on Linux 6.18' },
 };

@@ -141,6 +141,26 @@ const markerVariants = [
   ),
   obj({ call: lit('marker.annotation'), text: str({ maxLen: 65536 }) }, 'A human note at this point of the log.'),
   obj(
+    {
+      call: lit('marker.genesis'),
+      world: obj(
+        {
+          profile: opt(str({ pattern: /^\d+\.\d+/, maxLen: 64 })),
+          host: opt(obj({ realtime: Timespec, monotonic: Timespec, boottime: Timespec })),
+          firstPid: opt(Pid),
+          uid: opt(int({ min: 0, max: 0xfffffffe })),
+          rootCaps: opt(arr(Cap)),
+          alarmClocks: opt(bool()),
+          maxTimeNamespaces: opt(int({ min: 0, max: INT32_MAX })),
+          inumBase: opt(int({ min: 0, max: 0xffffffff })),
+          taiOffset: opt(int()),
+        },
+        'createWorld options: what the ledger starts from.',
+      ),
+    },
+    'The world the ledger starts from (its first record): kernel profile, host clocks, the first task, root\'s capabilities, RTC presence, limits.',
+  ),
+  obj(
     { call: lit('marker.profile'), profile: str({ pattern: /^\d+\.\d+/, maxLen: 64 }) },
     'The kernel profile (e.g. "6.3+", "6.1", "5.6") the following records were written under.',
   ),

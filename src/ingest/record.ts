@@ -17,7 +17,7 @@ import type { EventInput, EventRecord } from '../events/index.js';
 import { openLedger, readLedgerBatches, indexPathOf, snapshotDirOf, lockPathOf } from '../ledger/index.js';
 import { CAPS, capsFromMask, type Cap, type Timespec } from '../kernel/index.js';
 import { TraceChecker, openTrace, type CheckResult, type TraceSourceOptions } from './check.js';
-import { TraceImport, type ImportStats, type TraceEvent } from './trace-to-ops.js';
+import { importWorldOptions, TraceImport, type ImportStats, type TraceEvent } from './trace-to-ops.js';
 
 function spec(sec: number): Timespec {
   const whole = Math.floor(sec);
@@ -92,12 +92,11 @@ export async function importStrace(
   const w = openLedger(ledger, { create: true, fsync: 'batch' });
   let records = 0;
   try {
-    w.append({ op: { call: 'marker.profile', profile: imp.ops.world.profile } });
+    // The world the events start from: the same options the checker uses (host clocks at 0, the model's own first
+    // task outside the trace, root's capabilities on the traced host).
+    const world = importWorldOptions(imp.ops.world.profile, opts.spawnCaps);
+    w.append({ op: { call: 'marker.genesis', world: { ...world, host: world.host! } } });
     records++;
-    if (opts.spawnCaps) {
-      w.append({ op: { call: 'marker.annotation', text: `${ROOT_CAPS_NOTE}${[...opts.spawnCaps].sort().join(',')}` } });
-      records++;
-    }
     let buf: EventInput[] = [];
     const put = (evs: TraceEvent[]) => {
       for (const ev of evs) buf.push(eventToInput(ev));
@@ -120,7 +119,7 @@ export async function importStrace(
   return { ledger, records, events: imp.stats.events, lines: reader.stats.lines, badLines: reader.stats.badLines, stats: imp.stats };
 }
 
-/** The annotation that carries root's capability set on the traced host (world option rootCaps). */
+/** The annotation that carried root's capability set in ledgers written before marker.genesis (still read). */
 export const ROOT_CAPS_NOTE = 'tns import: host root capabilities: ';
 
 /** Check a ledger of imported events (the profile: `profile`, else the ledger's marker.profile, else 6.3+). */
@@ -132,6 +131,11 @@ export async function checkLedger(path: string, opts: { profile?: string; maxDiv
   for await (const batch of readLedgerBatches(path)) {
     for (const r of batch) {
       if (!checker) {
+        if (r.op.call === 'marker.genesis') {
+          profile = r.op.world.profile;
+          rootCaps = r.op.world.rootCaps;
+          continue;
+        }
         if (r.op.call === 'marker.profile') {
           profile = r.op.profile;
           continue;

@@ -1,8 +1,8 @@
 /**
  * The genesis of a ledger: the createWorld options its first record starts from.
  *
- * Records do not carry the world options (yet — see /work/notes/requests-replay.md), so replay infers them
- * from the head of the log, the way the writers in this repository start a ledger:
+ * A ledger written by tns starts with a `marker.genesis` record holding the createWorld options. For a ledger
+ * without one (older, or written by another tool), replay infers them from the head of the log:
  *  - profile: a `marker.profile` before the first kernel op (scenario and synth ledgers start with one);
  *  - host clocks: the `at` of the first record, when it gives monotonic, boottime and realtime;
  *  - the first task: the caller of the first syscall that no earlier record created (a fork/clone child or a
@@ -19,6 +19,14 @@ export interface Genesis {
 }
 
 export function inferGenesis(head: readonly EventRecord[], given: WorldOptions = {}): Genesis {
+  // A ledger that starts with marker.genesis says what it starts from; nothing is guessed.
+  const first = head[0]?.op;
+  if (first?.call === 'marker.genesis') {
+    const w = first.world;
+    const options: WorldOptions = { ...w, ...(w.host ? { host: { realtime: { ...w.host.realtime }, monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime } } } : {}) };
+    if (w.rootCaps) options.rootCaps = [...w.rootCaps];
+    return { options: { ...options, ...stripUndefined(given) }, inferred: [`world options (marker.genesis at seq ${head[0].seq})`] };
+  }
   const options: WorldOptions = {};
   const inferred: string[] = [];
   let sawKernelOp = false;

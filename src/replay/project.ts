@@ -23,7 +23,7 @@ import { Immer, original } from 'immer';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord } from '../events/index.js';
-import { cleanOutcome, DEFAULT_TS_TOLERANCE_NS, diffOutcome, divergenceOf, type Divergence } from './outcome.js';
+import { cleanOutcome, DEFAULT_TS_TOLERANCE_NS, diffOutcome, divergenceOf, type Divergence, NameBinding } from './outcome.js';
 import { forceSuccess } from './force.js';
 import { inferGenesis, type Genesis } from './genesis.js';
 
@@ -114,6 +114,8 @@ export class Projector {
   private seq: number;
   private readonly immer: Immer;
   private readonly tol: number;
+  /** Recorded namespace names (the kernel's inode numbers) against the model's. */
+  private readonly names = new NameBinding();
   readonly engine: Engine;
   genesis: Genesis | undefined;
   /** Every divergence so far, in order. */
@@ -284,12 +286,13 @@ export class Projector {
       return;
     }
     // Recorded success (a recorded failure is careful()).
-    const fields = diffOutcome(stored, model, false, this.tol);
+    this.names.prune((inum) => w.namespaces[inum] !== undefined);
+    const fields = diffOutcome(stored, model, false, this.tol, this.names);
     if (fields.length === 0) return;
     if (model.errno !== undefined) {
       const forced = forceSuccess(w, kop, model);
       if (forced) {
-        const after = diffOutcome(stored, forced.outcome, false, this.tol);
+        const after = diffOutcome(stored, forced.outcome, false, this.tol, this.names);
         found.push(divergenceOf(rec, 'divergence', model, fields, 'forced', model.rule ?? '', after.length ? `${forced.how}; still differs in ${after.join(',')}` : forced.how));
       } else found.push(divergenceOf(rec, 'divergence', model, fields, 'unresolved', model.rule ?? '', 'no relaxation makes the model accept the call; the world is as before it'));
       return;
@@ -317,7 +320,7 @@ export class Projector {
       if (fields.length > 0) found.push(divergenceOf(rec, 'determinism', model, fields, 'kept-model', model.rule ?? 'the model computes another outcome now'));
       return first.world;
     }
-    const fields = diffOutcome(stored, model, false, this.tol);
+    const fields = diffOutcome(stored, model, false, this.tol, this.names);
     if (fields.length === 0) return first.world;
     const m = model;
     if (stored.errno !== undefined) {
@@ -336,7 +339,7 @@ export class Projector {
       });
       if (second.error === undefined && forced) {
         const f = forced as { outcome: Outcome; how: string };
-        const after = diffOutcome(stored, f.outcome, false, this.tol);
+        const after = diffOutcome(stored, f.outcome, false, this.tol, this.names);
         found.push(divergenceOf(rec, 'divergence', m, fields, 'forced', m.rule ?? '', after.length ? `${f.how}; still differs in ${after.join(',')}` : f.how));
         return second.world;
       }
@@ -349,7 +352,7 @@ export class Projector {
       const third = this.tryProduce(base, (w) => {
         again = apply(w, bound);
       });
-      if (third.error === undefined && again && diffOutcome(stored, again, false, this.tol).length === 0) {
+      if (third.error === undefined && again && diffOutcome(stored, again, false, this.tol, this.names).length === 0) {
         found.push(divergenceOf(rec, 'divergence', m, fields, 'rebound', m.rule ?? `the model chose ${m.ret}`, `re-applied binding ${stored.ret}`));
         return third.world;
       }

@@ -18,7 +18,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { indexPathOf, openLedger, snapshotDirOf, type FsyncPolicy } from '../ledger/index.js';
 
 export interface SynthOptions {
-  /** Number of records to produce (the leading marker.profile counts as one). */
+  /** Number of records to produce (the leading marker.genesis counts as one). */
   events: number;
   seed?: number;
   /** Kernel profile (default 6.3+). */
@@ -28,7 +28,7 @@ export interface SynthOptions {
   maxTasks?: number;
 }
 
-/** The world a synth ledger starts from (its genesis); replay infers the same from the leading marker.profile. */
+/** The world a synth ledger starts from: its first record, marker.genesis, says so. */
 export function synthWorldOptions(opts: Pick<SynthOptions, 'profile'> = {}): WorldOptions {
   return { profile: opts.profile ?? '6.3+', firstPid: 1 };
 }
@@ -88,9 +88,10 @@ export class Synth {
     const out: EventInput[] = [];
     const w = this.world;
     if (this.produced === 0 && n > 0 && this.opts.events > 0) {
+      const host = { monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime }, realtime: { ...w.host.realtime } };
       out.push({
-        op: { call: 'marker.profile', profile: w.profile },
-        at: { monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime }, realtime: { ...w.host.realtime } },
+        op: { call: 'marker.genesis', world: { profile: w.profile, host, firstPid: 1, rootCaps: [...w.rootCaps], alarmClocks: w.alarmClocks } },
+        at: host,
         note: `tns synth --seed ${this.opts.seed ?? 1}`,
       });
       this.produced++;

@@ -1,7 +1,7 @@
 /**
  * A scenario machine's events as ledger records (src/events EventInput): kernel ops with the outcome the model
  * computed (recorded: false), the host clocks at each event, the scenario file and line, and markers.
- * Each machine is its own ledger: it starts with marker.profile and, for a machine other than the first
+ * Each machine is its own ledger: it starts with marker.genesis and, for a machine other than the first
  * of a scenario, the restorer's events.
  */
 import { apply, createWorld, type Op, type World } from '../kernel/index.js';
@@ -10,14 +10,21 @@ import type { EventInput } from '../events/schema.js';
 import type { Machine } from './run.js';
 
 /**
- * The record that makes a ledger's genesis explicit: the model's own first task (GENESIS_PID, which exists from the
- * start of the world) reads CLOCK_MONOTONIC. Replay takes the first caller that no earlier record created as the
- * world's first task, so this names it — whatever pids the scenario uses (pid 1 included). It changes nothing.
+ * The ledger's first record, marker.genesis: the world it starts from (profile, host clocks, root's capabilities,
+ * RTC, limits), with the model's own first task (GENESIS_PID) outside every scenario's pids: every other task comes
+ * from an event.
  */
 export function genesisRecord(w: World): EventInput {
-  const op: Op = { call: 'clock_gettime', tid: GENESIS_PID, clockid: 1 };
-  const outcome = apply(w, op);
-  return { op, outcome: stripUndefined(outcome), recorded: false, pid: GENESIS_PID, at: clocksOf(w), note: `genesis: the model's own first task (pid ${GENESIS_PID}) exists from the start; every other task comes from an event` };
+  const world = {
+    profile: w.profile,
+    host: clocksOf(w),
+    firstPid: GENESIS_PID,
+    rootCaps: [...w.rootCaps],
+    alarmClocks: w.alarmClocks,
+    maxTimeNamespaces: w.namespaces[w.init.user].maxTimeNamespaces,
+    taiOffset: w.taiOffset,
+  };
+  return { op: { call: 'marker.genesis', world }, at: clocksOf(w) };
 }
 
 export interface MachineRecords {
@@ -34,7 +41,7 @@ const clocksOf = (w: World) => ({ monotonic: { ...w.host.monotonic }, boottime: 
  */
 export function machineRecords(m: Machine, file: string): MachineRecords {
   const w = createWorld(m.options);
-  const records: EventInput[] = [{ op: { call: 'marker.profile', profile: w.profile }, at: clocksOf(w) }, genesisRecord(w)];
+  const records: EventInput[] = [genesisRecord(w)];
   const checkpoints: Record<string, number> = {};
   for (const e of m.events) {
     const src = { file, line: e.line };

@@ -39,7 +39,7 @@ export function runConfigPlan(kind: 'oci' | 'lxc', plan: RuncPlan | LxcPlan, opt
   const w0 = createWorld({ profile: opts.profile });
   const world = createWorld(genesisOptions(w0.profile, w0.host));
   const clocks = () => ({ monotonic: { ...world.host.monotonic }, boottime: { ...world.host.boottime }, realtime: { ...world.host.realtime } });
-  const records: EventInput[] = [{ op: { call: 'marker.profile', profile: world.profile }, at: clocks() }, genesisRecord(world)];
+  const records: EventInput[] = [genesisRecord(world)];
   const steps: ConfigRun['steps'] = [];
   // The host task that starts the runtime exists without a creation event.
   const spawn: Op = { call: 'host.spawn', pid: plan.pids.hostParent };

@@ -50,7 +50,7 @@ export function restoreRecords(image: CheckpointImage, r: Extract<RestoreResult,
     realtime: { ...w.host.realtime },
   });
   const at = clocks(r.world);
-  const recs: EventInput[] = [{ op: { call: 'marker.profile', profile: r.world.profile }, at }, genesisRecord(createWorld(r.options))];
+  const recs: EventInput[] = [genesisRecord(createWorld(r.options))];
   for (const e of r.events) {
     const rec: EventInput = { op: e.op, outcome: Object.fromEntries(Object.entries(e.outcome).filter(([, v]) => v !== undefined)) as never, recorded: false, at, note: e.purpose };
     if ('tid' in e.op) rec.pid = r.world.tasks[e.op.tid]?.tgid ?? e.op.tid;
