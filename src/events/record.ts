@@ -5,7 +5,7 @@
 import { compile, formatPath, type Issue } from './dsl.js';
 import { recordHash, sealEncoding, sha256Hex, ZERO_HASH } from './canonical.js';
 import { EventInputError, RecordError, type LineContext } from './errors.js';
-import { EventOpSchema, OutcomeSchema, RecordSchema, SCHEMA_VERSION, type EventInput, type EventOp, type EventRecord } from './schema.js';
+import { EventOpSchema, OutcomeSchema, RecordSchema, SCHEMA_VERSION, type EventInput, type EventRecord } from './schema.js';
 import { upcast, v0PathOf } from './upcast.js';
 
 const checkRecordShape = compile(RecordSchema);

@@ -21,7 +21,6 @@ export interface CloneArgs {
 
 const CLONE3_SIZE_VER0 = 64;
 const PAGE_SIZE = 4096;
-const CLONE_LEGACY_FLAGS = 0xffffffff;
 const NSIG = 64;
 
 /** The syscall entry points: decode into kernel_clone_args, with clone3's own argument checks. */
@@ -68,7 +67,6 @@ export function sysClone(world: World, op: Extract<SyscallOp, { call: 'fork' | '
       if (low & (CLONE.THREAD | CLONE.PARENT) && op.exit_signal !== 0)
         return fail('EINVAL', 'clone3: CLONE_THREAD/CLONE_PARENT need exit_signal 0 (EINVAL)');
       if (op.badStack) return fail('EINVAL', 'clone3: stack and stack_size disagree (EINVAL)');
-      void CLONE_LEGACY_FLAGS;
       return kernelClone(world, op.tid, {
         flags,
         exitSignal: op.exit_signal,

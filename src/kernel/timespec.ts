@@ -7,8 +7,19 @@ export const KTIME_SEC_MAX = 9_223_372_036;
 
 /** set_normalized_timespec64: carry nanoseconds into seconds so that 0 <= nsec < 1e9. */
 export function normalize(sec: number, nsec: number): Timespec {
-  const carry = Math.floor(nsec / NSEC_PER_SEC);
-  return { sec: sec + carry, nsec: nsec - carry * NSEC_PER_SEC };
+  // The float quotient may be off by one near a multiple of 1e9; the integer remainder corrects it.
+  let carry = Math.floor(nsec / NSEC_PER_SEC);
+  let rest = nsec - carry * NSEC_PER_SEC;
+  while (rest < 0) {
+    rest += NSEC_PER_SEC;
+    carry--;
+  }
+  while (rest >= NSEC_PER_SEC) {
+    rest -= NSEC_PER_SEC;
+    carry++;
+  }
+  const s = sec + carry;
+  return { sec: s === 0 ? 0 : s, nsec: rest };
 }
 
 export function add(a: Timespec, b: Timespec): Timespec {

@@ -231,11 +231,6 @@ export function task(world: World, tid: number): Task {
   return t;
 }
 
-/** The threads of a thread group, leader first. */
-export function threadsOf(world: World, tgid: number): Task[] {
-  const out = (world.groups[tgid] ?? []).map((tid) => world.tasks[tid]);
-  return out.sort((a, b) => (a.tid === tgid ? -1 : b.tid === tgid ? 1 : a.tid - b.tid));
-}
 
 function without(list: number[] | undefined, x: number): void {
   if (!list) return;
@@ -302,6 +297,3 @@ export function isSingleThreaded(world: World, t: Task): boolean {
   return world.mms[t.mm].users <= 1;
 }
 
-export function nsproxyOf(world: World, t: Task) {
-  return t.nsproxy === null ? null : world.nsproxies[t.nsproxy];
-}

@@ -12,7 +12,7 @@ import type { EventRecord } from '../events/index.js';
 import { inferGenesis } from './genesis.js';
 import { countRecords, openLedger, readLedgerBatchesSync, readRecordAt } from '../ledger/index.js';
 import type { Divergence } from './outcome.js';
-import { NSPROXY_SLOTS, type Namespace, type NsType, type Task, type Timespec, type TimensOffsets, type World, type WorldOptions } from '../kernel/index.js';
+import { NSPROXY_SLOTS, type Namespace, type NsproxySlot, type NsType, type Task, type Timespec, type TimensOffsets, type World, type WorldOptions } from '../kernel/index.js';
 
 export const IMAGE_FORMAT = 'tns-checkpoint';
 
@@ -38,18 +38,7 @@ export interface ImageCred {
 }
 
 /** Every namespace a task uses: its nsproxy slots plus its user and pid namespaces (inums). */
-export interface ImageTaskNs {
-  uts: number;
-  ipc: number;
-  mnt: number;
-  pid_for_children: number;
-  net: number;
-  cgroup: number;
-  time: number;
-  time_for_children: number;
-  user: number;
-  pid: number;
-}
+export type ImageTaskNs = Record<NsproxySlot, number> & { user: number; pid: number };
 
 export interface ImageTask {
   tid: number;

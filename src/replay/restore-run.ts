@@ -139,7 +139,12 @@ export function restoreImage(image: CheckpointImage, opts: RestoreOptions): Rest
   return pending ? restoreWithPending(image, opts) : restoreWithPlan(image, opts);
 }
 
-function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
+/**
+ * What both restore paths start from: the policy, the new host's realtime (given, or the old one plus the elapsed
+ * time), the elapsed time (given, or the realtime difference), and the restorer's pid (the lowest one the image does
+ * not use, or the one given — never a pid of the image or the genesis).
+ */
+function restoreSetup(image: CheckpointImage, opts: RestoreOptions) {
   const policy = opts.policy ?? 'freeze';
   const realtime = opts.host.realtime ?? (opts.elapsed ? fromNs(toNs(image.host.realtime) + toNs(opts.elapsed)) : image.host.realtime);
   const elapsed = opts.elapsed ?? (toNs(realtime) >= toNs(image.host.realtime) ? fromNs(toNs(realtime) - toNs(image.host.realtime)) : { sec: 0, nsec: 0 });
@@ -147,6 +152,11 @@ function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): Resto
   let restorer = opts.restorerPid ?? 1;
   if (opts.restorerPid === undefined) while (tids.has(restorer)) restorer++;
   else if (tids.has(restorer) || restorer === GENESIS_PID) throw new RestoreError(`restorer pid ${restorer} is a pid of the image or the genesis`);
+  return { policy, realtime, elapsed, restorer, tids };
+}
+
+function restoreWithPending(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
+  const { policy, realtime, elapsed, restorer, tids } = restoreSetup(image, opts);
   const options: WorldOptions = genesisOptions(opts.profile ?? image.profile, { monotonic: opts.host.monotonic, boottime: opts.host.boottime, realtime });
   const world = createWorld(options);
 
@@ -381,13 +391,7 @@ export function imageToDescription(image: CheckpointImage): { desc: CheckpointDe
 }
 
 function restoreWithPlan(image: CheckpointImage, opts: RestoreOptions): RestoreResult {
-  const policy = opts.policy ?? 'freeze';
-  const realtime = opts.host.realtime ?? (opts.elapsed ? fromNs(toNs(image.host.realtime) + toNs(opts.elapsed)) : image.host.realtime);
-  const elapsed = opts.elapsed ?? (toNs(realtime) >= toNs(image.host.realtime) ? fromNs(toNs(realtime) - toNs(image.host.realtime)) : { sec: 0, nsec: 0 });
-  const tids = new Set(image.tasks.map((t) => t.tid));
-  let restorer = opts.restorerPid ?? 1;
-  if (opts.restorerPid === undefined) while (tids.has(restorer)) restorer++;
-  else if (tids.has(restorer) || restorer === GENESIS_PID) throw new RestoreError(`restorer pid ${restorer} is a pid of the image or the genesis`);
+  const { policy, realtime, elapsed, restorer } = restoreSetup(image, opts);
   const { desc, skipped } = imageToDescription(image);
   const initUser = image.namespaces.find((n) => n.type === 'user' && n.initial)?.id;
   for (const t of image.tasks)

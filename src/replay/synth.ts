@@ -12,6 +12,7 @@
  * The generator never asks the model for something it would call misuse (ModelError): only running tasks act,
  * only existing fds are named unless an EBADF is wanted, pids come from the model.
  */
+import { cleanOutcome } from './outcome.js';
 import { apply, CLONE, CLOCK, createWorld, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventInput } from '../events/index.js';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -45,15 +46,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-function clean(o: Outcome): Outcome {
-  const out: Outcome = { ret: o.ret };
-  if (o.errno !== undefined) out.errno = o.errno;
-  if (o.text !== undefined) out.text = o.text;
-  if (o.ts !== undefined) out.ts = o.ts;
-  if (o.rule !== undefined) out.rule = o.rule;
-  if (o.inexact !== undefined) out.inexact = o.inexact;
-  return out;
-}
 
 /**
  * The generator state: a mutable world plus the live task list kept in step with it. Produces batches of
@@ -101,7 +93,7 @@ export class Synth {
       const tid = 'tid' in op ? op.tid : undefined;
       const caller = tid !== undefined ? { tid, tgid: w.tasks[tid].tgid } : undefined;
       const pid = caller?.tgid;
-      const outcome = clean(apply(w, op));
+      const outcome = cleanOutcome(apply(w, op));
       this.after(op, outcome, caller);
       const rec: EventInput = { op, outcome, recorded: false };
       if (pid !== undefined) rec.pid = pid;

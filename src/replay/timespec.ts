@@ -7,13 +7,13 @@
  * nanoseconds are never multiplied into a float. Values that cannot be represented exactly (a non-integer, or a
  * magnitude past Number.MAX_SAFE_INTEGER) are refused with a TimespecError instead of being rounded.
  */
+import { fromNs as kernelFromNs, KTIME_SEC_MAX, normalize as kernelNormalize, NSEC_PER_SEC, toNs } from '../kernel/timespec.js';
 import type { Timespec } from '../kernel/types.js';
 
 export type { Timespec };
 
-export const NSEC_PER_SEC = 1_000_000_000;
-/** KTIME_MAX / NSEC_PER_SEC (include/linux/time64.h): the largest offset seconds the offsets file accepts. */
-export const KTIME_SEC_MAX = 9_223_372_036;
+/** NSEC_PER_SEC, and KTIME_MAX / NSEC_PER_SEC (include/linux/time64.h): the largest offset seconds the offsets file accepts. */
+export { KTIME_SEC_MAX, NSEC_PER_SEC };
 /** KTIME_SEC_MAX / 2: proc_timens_set_offset keeps host clock + offset within [0, this] seconds. */
 export const KTIME_SEC_MAX_HALF = 4_611_686_018;
 
@@ -33,20 +33,9 @@ function assertInt(n: number, what: string): void {
 export function normalize(sec: number, nsec: number): Timespec {
   assertInt(sec, 'seconds');
   assertInt(nsec, 'nanoseconds');
-  // The float quotient may be off by one near a multiple of 1e9; the integer remainder corrects it.
-  let carry = Math.floor(nsec / NSEC_PER_SEC);
-  let rest = nsec - carry * NSEC_PER_SEC;
-  while (rest < 0) {
-    rest += NSEC_PER_SEC;
-    carry--;
-  }
-  while (rest >= NSEC_PER_SEC) {
-    rest -= NSEC_PER_SEC;
-    carry++;
-  }
-  const s = sec + carry;
-  assertInt(s, 'seconds');
-  return { sec: s === 0 ? 0 : s, nsec: rest };
+  const t = kernelNormalize(sec, nsec);
+  assertInt(t.sec, 'seconds');
+  return t;
 }
 
 /** A normalised timespec from seconds and (any signed) nanoseconds. */
@@ -92,22 +81,13 @@ export function max(a: Timespec, b: Timespec): Timespec {
   return compare(a, b) >= 0 ? a : b;
 }
 
-/** Whole nanoseconds as a bigint (exact at any magnitude). */
-export function toNs(t: Timespec): bigint {
-  return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-}
+export { toNs };
 
 /** The normalised timespec of a whole number of nanoseconds. */
 export function fromNs(ns: bigint): Timespec {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  const s = Number(sec);
-  if (BigInt(s) !== sec) throw new TimespecError(`${ns} ns has seconds beyond the exact integer range`);
-  return { sec: s === 0 ? 0 : s, nsec: Number(nsec) };
+  const t = kernelFromNs(ns);
+  if (BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec) !== ns) throw new TimespecError(`${ns} ns has seconds beyond the exact integer range`);
+  return t.sec === 0 ? { sec: 0, nsec: t.nsec } : t;
 }
 
 /**

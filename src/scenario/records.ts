@@ -4,7 +4,8 @@
  * Each machine is its own ledger: it starts with marker.genesis and, for a machine other than the first
  * of a scenario, the restorer's events.
  */
-import { apply, createWorld, type Op, type World } from '../kernel/index.js';
+import { apply, createWorld, type World } from '../kernel/index.js';
+import { cleanOutcome } from '../replay/outcome.js';
 import { GENESIS_PID } from '../replay/checkpoint.js';
 import type { EventInput } from '../events/schema.js';
 import type { Machine } from './run.js';
@@ -49,7 +50,7 @@ export function machineRecords(m: Machine, file: string): MachineRecords {
       const at = clocksOf(w);
       const t = 'tid' in e.op ? w.tasks[e.op.tid] : undefined;
       const outcome = apply(w, e.op);
-      const rec: EventInput = { op: e.op, outcome: stripUndefined(outcome), recorded: false, at, src };
+      const rec: EventInput = { op: e.op, outcome: cleanOutcome(outcome), recorded: false, at, src };
       if (t) rec.pid = t.tgid;
       records.push(rec);
       continue;
@@ -71,6 +72,3 @@ export function machineRecords(m: Machine, file: string): MachineRecords {
   return { records, checkpoints };
 }
 
-export function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}

@@ -9,17 +9,11 @@
 import { apply, capsFromMask, createWorld, type Op, type Task, type World } from '../../src/kernel/index.js';
 import { flagsOf, hostCapEff, hostHasRtc, runScenario, type Mismatch, type RunOptions, type Scenario, type ScenarioOp } from './harness.js';
 
-/** mulberry32: small, fast, good enough for test generation. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same small deterministic generator synth uses (mulberry32). */
+import { prng as rng } from '../../src/replay/synth.js';
+
+export { rng };
+
 
 export function randomSeeds(base: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (base + i * 7919) % 2147483647);
