@@ -182,6 +182,39 @@ describe('recorded outcomes are the truth', () => {
       expect(plain(p.current!.world)).toEqual(plain(applySequentially(seal(good))));
     });
 
+  for (const engine of ['shadow', 'draft', 'mutable'] as const)
+    for (const batch of [1, 3, 50])
+      it(`${engine}, advance() in batches of ${batch} without a state per batch: events that throw rebuild from the checkpoint, earlier divergences are reported once`, () => {
+        const good: EventInput[] = [];
+        const mixed: EventInput[] = [];
+        for (let i = 0; i < 40; i++) {
+          const fork: EventInput = { op: { call: 'fork', tid: 1, child: 10 + i }, pid: 1, outcome: { ret: 10 + i } };
+          // A model-computed clock reading the model no longer computes: a determinism divergence, world unchanged.
+          const read: EventInput = { op: { call: 'clock_gettime', tid: 1, clockid: 1 }, pid: 1, outcome: { ret: 0, ts: { sec: i, nsec: 7 } }, recorded: false };
+          good.push(fork, read);
+          mixed.push(fork, read);
+          if (i % 3 === 0) mixed.push({ op: { call: 'unshare', tid: 5000 + i, flags: CLONE.NEWTIME }, pid: 5000 + i, outcome: { ret: 0 } });
+        }
+        const records = seal(mixed);
+        const p = new Projector({ engine });
+        for (let i = 0, n = 0; i < records.length; i += batch, n++) {
+          p.advance(records.slice(i, i + batch));
+          if (n % 5 === 4) p.materialize();
+        }
+        const one = new Projector({ engine });
+        one.step(records);
+        const key = (d: { seq: number; kind: string }) => `${d.seq}:${d.kind}`;
+        expect(p.divergences.map(key)).toEqual(one.divergences.map(key));
+        expect(p.divergences.filter((d) => d.kind === 'model-error')).toHaveLength(14);
+        expect(p.divergences.filter((d) => d.kind === 'determinism')).toHaveLength(40);
+        const s = p.materialize();
+        expect(s.seq).toBe(records.length);
+        if (engine !== 'mutable') expect(Object.isFrozen(s.world)).toBe(true);
+        expect(plain(s.world)).toEqual(plain(applySequentially(seal(good))));
+        // The working world is the state's content.
+        expect(plain(p.working())).toEqual(plain(s.world));
+      });
+
   it('clock readings are compared within the tolerance, and inexact parts not at all', () => {
     const w = createWorld();
     const mono = apply(w, { call: 'clock_gettime', tid: 1, clockid: 1 } as Op).ts!;

@@ -94,6 +94,9 @@ function careful(rec: EventRecord): boolean {
   return rec.recorded === true && rec.outcome !== undefined && (rec.outcome.errno !== undefined || unbound(rec.op as Op, rec.outcome));
 }
 
+/** 'mutable': how many records at most are re-applied from a copy of the working world after a throwing event. */
+const CHECKPOINT_EVERY = 16384;
+
 class Abort extends Error {
   constructor(
     readonly index: number,
@@ -111,6 +114,10 @@ export class Projector {
   private state: World | undefined;
   /** 'shadow' and 'mutable': the working world the kernel mutates. */
   private work: World | undefined;
+  /** What a throwing event rebuilds from: the last state ('shadow'), or a copy of the working world ('mutable'). */
+  private checkpoint: World | undefined;
+  /** Records applied to the working world since the checkpoint. */
+  private since: EventRecord[] = [];
   private seq: number;
   private readonly immer: Immer;
   private readonly tol: number;
@@ -135,17 +142,20 @@ export class Projector {
 
   /** The current state (undefined before the first batch when no start state was given). */
   get current(): ProjectedState | undefined {
-    return this.state ? { seq: this.seq, world: this.state } : undefined;
+    return this.state ? this.materialize() : undefined;
   }
 
   private setStart(w: World): void {
     if (this.engine === 'mutable') {
       this.work = Object.isFrozen(w) ? structuredClone(w) : w;
       this.state = this.work;
+      this.checkpoint = structuredClone(this.work);
     } else {
       this.state = Object.isFrozen(w) ? w : this.immer.produce(structuredClone(w), () => {});
       if (this.engine === 'shadow') this.work = structuredClone(this.state);
+      this.checkpoint = this.state;
     }
+    this.since = [];
   }
 
   /** Start from the genesis inferred from these first records (or given), without applying them. */
@@ -160,58 +170,100 @@ export class Projector {
     this.setStart(createWorld(this.genesis.options));
   }
 
-  /** Apply one batch (records in seq order, continuing the last one). */
+  /** Apply one batch (records in seq order, continuing the last one) and return the state after it. */
   step(batch: readonly EventRecord[]): BatchResult {
+    const found = this.advance(batch);
+    return { ...this.materialize(), events: batch.length, divergences: found };
+  }
+
+  /**
+   * Apply one batch without making an immutable state of it ('shadow': the working world moves on, the last
+   * state stays where it was until materialize()). A forward replay that needs a state only at its end (or a
+   * snapshot written from `working()`) pays for the state once instead of once per batch. 'draft' always
+   * produces. Returns the divergences found in the batch.
+   */
+  advance(batch: readonly EventRecord[]): Divergence[] {
     if (!this.state) this.init(batch);
     const found = this.engine === 'draft' ? this.stepDraft(batch) : this.stepWork(batch);
     if (batch.length > 0) this.seq = batch[batch.length - 1].seq;
     this.events += batch.length;
     this.divergences.push(...found);
-    return { seq: this.seq, world: this.state!, events: batch.length, divergences: found };
+    return found;
+  }
+
+  /** The state after the last record applied: with 'shadow', ONE immer produce brings the last state up to the working world, sharing every unchanged entry. */
+  materialize(): ProjectedState {
+    if (!this.state) throw new Error('materialize() before any batch');
+    if (this.engine === 'shadow' && this.since.length > 0) {
+      this.state = this.immer.produce(this.state, (d) => syncInto(d as World, this.work!));
+      this.checkpoint = this.state;
+      this.since = [];
+    }
+    return { seq: this.seq, world: this.state };
+  }
+
+  /**
+   * The working world as it is after the last record ('shadow' and 'mutable'; the state itself with 'draft'):
+   * read it (e.g. to serialise a snapshot), do not keep or change it.
+   */
+  working(): World {
+    if (!this.state) throw new Error('working() before any batch');
+    return this.engine === 'draft' ? this.state : this.work!;
   }
 
   /**
    * 'shadow' / 'mutable': apply to the working world. An event that throws may have changed the world half-way, so
-   * the world is rebuilt from the last checkpoint (the state before the batch, then the state after the last
-   * throwing event), the records since then re-applied (they did not throw), and the throwing event applied on its
-   * own; the checkpoint then moves past it, so many throwing events in one batch cost linear time.
+   * the world is rebuilt from the checkpoint (the last state, or a copy of the working world taken every
+   * CHECKPOINT_EVERY records with 'mutable'), the records applied since then re-applied (they did not throw, and
+   * their divergences are not reported twice), and the throwing event applied on its own; the checkpoint then
+   * moves past it, so many throwing events cost linear time.
    */
   private stepWork(batch: readonly EventRecord[]): Divergence[] {
     const found: Divergence[] = [];
-    const thaw = (w: World) => structuredClone(w);
-    let checkpoint: World = this.engine === 'mutable' ? thaw(this.work!) : this.state!;
-    let checkpointAt = 0;
-    let checkpointFound = 0;
-    const redoUpTo = (end: number) => {
-      this.work = thaw(checkpoint);
-      found.length = checkpointFound;
-      for (let k = checkpointAt; k < end; k++) {
-        const rec = batch[k];
-        if (careful(rec)) this.work = this.carefully(this.work, rec, found);
-        else this.applyInPlace(this.work, rec, found);
-      }
-    };
+    if (this.engine === 'mutable' && this.since.length >= CHECKPOINT_EVERY) {
+      this.checkpoint = structuredClone(this.work!);
+      this.since = [];
+    }
+    // Since the checkpoint: `earlier` records of earlier batches, then this batch's from `batchFrom`; `found`
+    // holds foundMark divergences from before the checkpoint.
+    let earlier = this.since.length;
+    let batchFrom = 0;
+    let foundMark = 0;
     for (let k = 0; k < batch.length; k++) {
       const rec = batch[k];
-      if (careful(rec)) {
-        this.work = this.carefully(this.work!, rec, found);
-        this.hook(rec, this.work);
-        continue;
+      if (careful(rec)) this.work = this.carefully(this.work!, rec, found);
+      else {
+        try {
+          this.applyInPlace(this.work!, rec, found);
+        } catch {
+          // Rebuild: the checkpoint, the earlier batches' records (their divergences were reported then), this
+          // batch's records up to k (their divergences found again), then the throwing record on its own.
+          this.work = structuredClone(this.checkpoint!);
+          const again: Divergence[] = [];
+          for (let i = 0; i < earlier; i++) this.reapply(this.since[i], again);
+          found.length = foundMark;
+          for (let i = batchFrom; i < k; i++) this.reapply(batch[i], found);
+          this.work = this.carefully(this.work!, rec, found);
+          this.checkpoint = this.engine === 'mutable' ? structuredClone(this.work) : this.immer.produce(this.checkpoint!, (d) => syncInto(d as World, this.work!));
+          if (this.engine === 'shadow') this.state = this.checkpoint;
+          this.since = [];
+          earlier = 0;
+          batchFrom = k + 1;
+          foundMark = found.length;
+          this.hook(rec, this.work!);
+          continue;
+        }
       }
-      try {
-        this.applyInPlace(this.work!, rec, found);
-      } catch {
-        redoUpTo(k);
-        this.work = this.carefully(this.work!, rec, found);
-        checkpoint = this.engine === 'mutable' ? thaw(this.work) : this.immer.produce(checkpoint, (d) => syncInto(d as World, this.work!));
-        checkpointAt = k + 1;
-        checkpointFound = found.length;
-      }
+      this.since.push(rec);
       this.hook(rec, this.work!);
     }
-    if (this.engine === 'shadow') this.state = this.immer.produce(checkpoint, (d) => syncInto(d as World, this.work!));
-    else this.state = this.work;
+    if (this.engine === 'mutable') this.state = this.work;
     return found;
+  }
+
+  private reapply(rec: EventRecord, found: Divergence[]): void {
+    if (careful(rec)) this.work = this.carefully(this.work!, rec, found);
+    else this.applyInPlace(this.work!, rec, found);
   }
 
   /** 'draft': one produce per run of ordinary records; careful records on their own. */
