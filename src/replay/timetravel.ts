@@ -8,7 +8,7 @@
  * (immer-frozen, sharing structure) in a small cache so stepping back and forth does not re-read the file.
  */
 import { freeze } from 'immer';
-import { createWorld, holders, readClock, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
+import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord } from '../events/index.js';
 import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
@@ -86,7 +86,8 @@ export class Timeline {
       if (candidates.length > 0) {
         const snap = this.store.nearestSnapshot<SnapshotState>(seq);
         if (snap && snap.state && (snap.state as SnapshotState).kind === 'tns-world' && (!best || snap.seq > best.seq))
-          return { seq: snap.seq, world: freeze((snap.state as SnapshotState).world, true) };
+          // upgradeWorld: a snapshot written before the model kept free-id lists gets them derived from its tables.
+          return { seq: snap.seq, world: freeze(upgradeWorld((snap.state as SnapshotState).world), true) };
         if (!snap) this.known = undefined; // stale ones were deleted
       }
     }
@@ -115,23 +116,26 @@ export class Timeline {
         break;
       }
     } else if (seq > from || !proj.current) {
-      const batchSize = K > 0 ? Math.min(1000, K) : 1000;
+      // Batches only bound memory: the state is made once, at the end (materialize), and snapshots are written
+      // from the working world at their boundaries, so a long replay pays no per-batch state.
+      const batchSize = 8192;
       for (const batch of readLedgerBatchesSync(this.path, { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false })) {
-        // Cut batches at snapshot boundaries so a state exists there.
+        // Cut batches at snapshot boundaries so the working world is there when a snapshot is written (seqs in a
+        // batch are contiguous: the reader checks it).
         let i = 0;
         while (i < batch.length) {
           let j = batch.length;
           if (K > 0) {
-            const nextBoundary = Math.ceil((batch[i].seq) / K) * K;
-            const idx = batch.findIndex((r) => r.seq === nextBoundary);
-            if (idx >= i) j = idx + 1;
+            const idx = Math.ceil(batch[i].seq / K) * K - batch[0].seq;
+            if (idx >= i && idx < batch.length) j = idx + 1;
           }
           const part = i === 0 && j === batch.length ? batch : batch.slice(i, j);
-          const r = proj.step(part);
+          proj.advance(part);
           lastRec = part[part.length - 1];
-          if (K > 0 && r.seq % K === 0 && r.seq > from && this.store && !this.knownSnapshots().has(r.seq) && engine !== 'mutable') {
-            this.store.writeSnapshot(r.seq, lastRec.hash, { kind: 'tns-world', world: r.world } satisfies SnapshotState);
-            this.knownSnapshots().add(r.seq);
+          const at = lastRec.seq;
+          if (K > 0 && at % K === 0 && at > from && this.store && !this.knownSnapshots().has(at) && engine !== 'mutable') {
+            this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState);
+            this.knownSnapshots().add(at);
           }
           i = j;
         }
