@@ -55,9 +55,9 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   return subset || ptraceCap;
 }
 
-/** prepare_creds: a copy of a cred (plain object spread, so it also works on an immer draft). */
+/** prepare_creds: a copy of a cred (field by field, so it also works on an immer draft). */
 export function cloneCred(c: Cred): Cred {
-  return { ...c, caps: [...c.caps], permitted: [...c.permitted] };
+  return { uid: c.uid, euid: c.euid, suid: c.suid, userns: c.userns, caps: c.caps.slice(), permitted: c.permitted.slice(), dumpable: c.dumpable };
 }
 
 /** make_kuid(ns, uid): the global uid that `uid` of user namespace `userns` is, or null when unmapped. */

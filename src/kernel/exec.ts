@@ -5,7 +5,7 @@ import { nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
-import { ALL_CAPS, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
+import { ALL_CAPS, freeId, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
 import { makeKuid, mmUserns } from './cred.js';
 import type { Cred } from './types.js';
 import type { Errno } from './ops.js';
@@ -24,8 +24,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   }
 
   // exec_mmap: a new mm; mm_release wakes a vfork parent.
-  if (t.mm !== null) world.mms[t.mm].users--;
-  if (t.mm !== null && world.mms[t.mm].users === 0) delete world.mms[t.mm];
+  if (t.mm !== null) mmput(world, t.mm);
   const mm = newId(world, 'mm');
   // bprm_mm_init → mm_alloc: mm->user_ns is the exec'ing task's user namespace.
   world.mms[mm] = { id: mm, users: 1, userns: t.cred.userns };
@@ -57,6 +56,15 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   return ok(0);
 }
 
+/** mmput: drop one user of an mm; the last one frees it. */
+function mmput(world: World, id: number): void {
+  const mm = world.mms[id];
+  mm.users--;
+  if (mm.users > 0) return;
+  delete world.mms[id];
+  freeId(world, 'mm', id);
+}
+
 /** A thread that dies without becoming a zombie (de_thread, or a non-leader's exit): everything released. */
 export function releaseThread(world: World, tid: number): void {
   const o = world.tasks[tid];
@@ -76,8 +84,7 @@ export function exitResources(world: World, tid: number): void {
   if (t.mm !== null) {
     // remembered for ptrace access checks on the zombie (see mmUserns)
     t.exitMmUserns = mmUserns(world, t);
-    world.mms[t.mm].users--;
-    if (world.mms[t.mm].users === 0) delete world.mms[t.mm];
+    mmput(world, t.mm);
     t.mm = null;
   }
   t.vforkDoneFor = null;

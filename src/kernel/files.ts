@@ -9,15 +9,20 @@ import { cloneCred, kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
 import { showIdMap, writeIdMap, writeSetgroups } from './idmap.js';
-import { ModelError, newId, profileOf, task } from './world.js';
+import { freeId, ModelError, newId, profileOf, task } from './world.js';
 import { add, sub } from './timespec.js';
 
 type NewFile = OpenFile extends infer F ? (F extends OpenFile ? Omit<F, 'id' | 'count'> : never) : never;
 
+/**
+ * alloc_file: the description `f` (a fresh object, not copied: a spread of the many kinds of file is slow) gets an
+ * id and its first reference, and enters the file table.
+ */
 export function newFile(world: World, f: NewFile): OpenFile {
-  const id = newId(world, 'file');
-  const file = { ...f, id, count: 1 } as OpenFile;
-  world.files[id] = file;
+  const file = f as OpenFile;
+  file.id = newId(world, 'file');
+  file.count = 1;
+  world.files[file.id] = file;
   return file;
 }
 
@@ -43,6 +48,7 @@ export function releaseFile(world: World, id: number): void {
   f.count--;
   if (f.count > 0) return;
   delete world.files[id];
+  freeId(world, 'file', id);
   if (f.kind === 'nsfs') putNs(world, f.ns);
   if (f.kind === 'timens_offsets') putNs(world, f.cred.userns);
   if (f.kind === 'idmap') {
@@ -74,6 +80,7 @@ export function putFdTable(world: World, id: number): void {
   table.count--;
   if (table.count > 0) return;
   delete world.fdtables[id];
+  freeId(world, 'fdtable', id);
   for (const k in table.fds) releaseFile(world, table.fds[k].file);
 }
 

@@ -218,8 +218,9 @@ export function dupFdTable(world: World, id: number): number {
   const nid = newId(world, 'fdtable');
   const fds: Record<number, { file: number; cloexec: boolean }> = {};
   for (const k in from.fds) {
-    fds[k] = { ...from.fds[k] };
-    world.files[from.fds[k].file].count++;
+    const e = from.fds[k];
+    fds[k] = { file: e.file, cloexec: e.cloexec };
+    world.files[e.file].count++;
   }
   world.fdtables[nid] = { id: nid, count: 1, fds };
   return nid;

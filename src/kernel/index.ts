@@ -17,7 +17,7 @@ import { ModelError, rootCred, spawnTask, task, userCred } from './world.js';
 
 export * from './types.js';
 export * from './ops.js';
-export { createWorld, ModelError, profileOf, capsFromMask, CAP_NUMBERS, type WorldOptions, INIT_INUMS, PROC_DYNAMIC_FIRST } from './world.js';
+export { createWorld, ModelError, profileOf, capsFromMask, CAP_NUMBERS, type WorldOptions, INIT_INUMS, PROC_DYNAMIC_FIRST, upgradeWorld } from './world.js';
 export { PROFILES, resolveProfile, type Profile } from './profiles.js';
 export { checkInvariants } from './invariants.js';
 export { holders } from './refs.js';

@@ -1,6 +1,7 @@
 /** The model's invariants (SEMANTICS.md §2), checked against a world: a list of violations, empty when sound. */
 import { NSPROXY_SLOTS, type World } from './types.js';
 import { holders, ucountKey } from './refs.js';
+import { derivedIds } from './world.js';
 
 export function checkInvariants(world: World): string[] {
   const bad: string[] = [];
@@ -56,6 +57,14 @@ export function checkInvariants(world: World): string[] {
   for (const k in world.mms) {
     const m = world.mms[k];
     if (m.users !== (mmUsers[m.id] ?? 0)) bad.push(`mm ${m.id} users ${m.users} != ${mmUsers[m.id] ?? 0}`);
+  }
+  // the free-id lists and counters follow from the tables (freed ids are reused, the counter is past the highest live id)
+  const ids = derivedIds(world);
+  for (const kind of Object.keys(ids.freeIds) as (keyof typeof ids.freeIds)[]) {
+    const free = world.freeIds?.[kind];
+    if (!free || free.join() !== ids.freeIds[kind].join())
+      bad.push(`free ${kind} ids [${free?.join(', ') ?? 'missing'}] != [${ids.freeIds[kind].join(', ')}], the ids below ${ids.nextIds[kind]} not in use`);
+    if (world.nextIds[kind] !== ids.nextIds[kind]) bad.push(`next ${kind} id ${world.nextIds[kind]} != ${ids.nextIds[kind]}, one past the highest in use`);
   }
   // ucounts: every live time namespace charges (owner, creator euid) and each ancestor level.
   const want: Record<string, number> = {};

@@ -3,7 +3,7 @@
  * freeing at zero, and ucounts (inc_ucount / dec_ucount walking up the user-namespace chain).
  */
 import { NSPROXY_SLOTS, type Namespace, type Nsproxy, type NsType, type World } from './types.js';
-import { freeInum, newId } from './world.js';
+import { freeId, freeInum, newId } from './world.js';
 
 export function getNs(world: World, inum: number): void {
   world.namespaces[inum].count++;
@@ -87,7 +87,18 @@ function decKey(world: World, key: string): void {
 /** A copy of an nsproxy with a reference on every namespace in it (create_new_namespaces with no flags). */
 export function copyNsproxy(world: World, from: Nsproxy): Nsproxy {
   const id = newId(world, 'nsproxy');
-  const nsp: Nsproxy = { ...from, id, count: 1 };
+  const nsp: Nsproxy = {
+    id,
+    count: 1,
+    uts: from.uts,
+    ipc: from.ipc,
+    mnt: from.mnt,
+    pid_for_children: from.pid_for_children,
+    net: from.net,
+    cgroup: from.cgroup,
+    time: from.time,
+    time_for_children: from.time_for_children,
+  };
   for (const slot of NSPROXY_SLOTS) getNs(world, nsp[slot]);
   world.nsproxies[id] = nsp;
   return nsp;
@@ -100,6 +111,7 @@ export function putNsproxy(world: World, id: number): void {
   if (nsp.count > 0) return;
   if (id === world.initNsproxy) throw new Error('model invariant: init_nsproxy freed');
   delete world.nsproxies[id];
+  freeId(world, 'nsproxy', id);
   for (const slot of NSPROXY_SLOTS) putNs(world, nsp[slot]);
 }
 

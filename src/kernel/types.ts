@@ -241,6 +241,13 @@ export interface World {
   /** proc_alloc_inum: the next never-used dynamic inode number, and freed ones (sorted; the lowest is reused first). */
   inumNext: number;
   inumFree: number[];
-  /** Counters for the model's own identities. */
+  /** Counters for the model's own identities: the next never-used id of each kind. */
   nextIds: { nsproxy: number; file: number; fdtable: number; mm: number; pid: number };
+  /**
+   * Freed ids of the model's own objects (struct file, files_struct, nsproxy, mm_struct: not numbers the kernel
+   * shows), sorted; the lowest is reused first, as the kernel reuses freed memory. Exactly the ids below
+   * nextIds[kind] that no live object has, and nextIds[kind] − 1 is live (freeing the last id steps the counter
+   * back), so the lists follow from the tables (checked by checkInvariants).
+   */
+  freeIds: { nsproxy: number[]; file: number[]; fdtable: number[]; mm: number[] };
 }

@@ -133,6 +133,7 @@ export function createWorld(opts: WorldOptions = {}): World {
     inumNext: opts.inumBase ?? init.mnt + 1,
     inumFree: [],
     nextIds: { nsproxy: 2, file: 1, fdtable: 2, mm: 2, pid: firstPid + 1 },
+    freeIds: { nsproxy: [], file: [], fdtable: [], mm: [] },
   };
   // init_nsproxy: one permanent reference plus the first task's.
   world.nsproxies[1] = {
@@ -190,8 +191,72 @@ export function spawnTask(world: World, pid: number, ppid: number, cred: Cred): 
   return task;
 }
 
-export function newId(world: World, kind: keyof World['nextIds']): number {
-  return world.nextIds[kind]++;
+/** The kinds of the model's own objects, and the table each one lives in. */
+export const OBJECT_TABLES = { nsproxy: 'nsproxies', file: 'files', fdtable: 'fdtables', mm: 'mms' } as const;
+export type ObjectKind = keyof typeof OBJECT_TABLES;
+
+/** The first id of each kind createWorld hands out (nsproxy 1 is init_nsproxy). */
+export const FIRST_IDS: Record<ObjectKind, number> = { nsproxy: 1, file: 1, fdtable: 2, mm: 2 };
+
+/**
+ * An id for a new object (kmem_cache_alloc): the lowest freed one, else the next never used. Reusing ids keeps the
+ * tables small and dense, as freed memory is reused.
+ */
+export function newId(world: World, kind: ObjectKind): number {
+  const free = world.freeIds[kind];
+  return free.length > 0 ? free.shift()! : world.nextIds[kind]++;
+}
+
+/** kmem_cache_free: the object's id may be reused. Freeing the last id handed out steps the counter back instead. */
+export function freeId(world: World, kind: ObjectKind, id: number): void {
+  const free = world.freeIds[kind];
+  if (id === world.nextIds[kind] - 1) {
+    let next = id;
+    while (free.length > 0 && free[free.length - 1] === next - 1) next = free.pop()!;
+    world.nextIds[kind] = next;
+    return;
+  }
+  free.splice(lowerBound(free, id), 0, id);
+}
+
+/** The index of the first element of a sorted list that is not below x. */
+function lowerBound(list: number[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * What freeIds and nextIds must be for the objects the tables hold: every id below the highest live one that is not
+ * live is free, and the counter is just past the highest live id (or at the first id when none is live). Used by
+ * checkInvariants, and to complete a world written before freeIds existed (an older snapshot).
+ */
+export function derivedIds(world: World): { freeIds: World['freeIds']; nextIds: Omit<World['nextIds'], 'pid'> } {
+  const freeIds = { nsproxy: [], file: [], fdtable: [], mm: [] } as World['freeIds'];
+  const nextIds = { ...FIRST_IDS };
+  for (const kind of Object.keys(OBJECT_TABLES) as ObjectKind[]) {
+    const table = world[OBJECT_TABLES[kind]] as Record<number, unknown>;
+    let top = FIRST_IDS[kind] - 1;
+    for (const k in table) if (Number(k) > top) top = Number(k);
+    for (let id = FIRST_IDS[kind]; id < top; id++) if (!(id in table)) freeIds[kind].push(id);
+    nextIds[kind] = top + 1;
+  }
+  return { freeIds, nextIds };
+}
+
+/**
+ * A world as this model keeps it: one written before freeIds existed (an older snapshot) gets them derived from
+ * its tables, in a copy (the given world may be frozen). Other worlds are returned as they are.
+ */
+export function upgradeWorld(world: World): World {
+  if ((world as Partial<World>).freeIds !== undefined) return world;
+  const { freeIds, nextIds } = derivedIds(world);
+  return { ...world, freeIds, nextIds: { ...nextIds, pid: world.nextIds.pid } };
 }
 
 /** A pid for a new task: the one the kernel gave (from a trace), or the next free one. */
@@ -214,15 +279,7 @@ export function allocInum(world: World): number {
 
 export function freeInum(world: World, inum: number): void {
   if (inum < PROC_DYNAMIC_FIRST) return;
-  const free = world.inumFree;
-  let lo = 0;
-  let hi = free.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (free[mid] < inum) lo = mid + 1;
-    else hi = mid;
-  }
-  free.splice(lo, 0, inum);
+  world.inumFree.splice(lowerBound(world.inumFree, inum), 0, inum);
 }
 
 export function task(world: World, tid: number): Task {
