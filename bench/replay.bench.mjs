@@ -68,15 +68,26 @@ async function rawParse(path) {
   return { n, s: (performance.now() - t) / 1000 };
 }
 
-function replay(path, engine, validate) {
+/** The records through a Projector: a state (one immer produce) per `batch` records, or only at the end (advance). */
+function replay(path, engine, validate, batch, statePerBatch) {
   const t = performance.now();
   const p = new Projector({ engine });
   let n = 0;
-  for (const b of readLedgerBatchesSync(path, { batchSize: 1000, validate })) {
-    p.step(b);
+  for (const b of readLedgerBatchesSync(path, { batchSize: batch, validate })) {
+    if (statePerBatch) p.step(b);
+    else p.advance(b);
     n += b.length;
   }
+  p.materialize();
   return { n, s: (performance.now() - t) / 1000, divergences: p.divergences.length };
+}
+
+/** What `tns replay LEDGER --snapshot-every K` does: Timeline.stateAt('end') from the genesis (validated, shadow engine). */
+function timelineReplay(path, snapshotEvery) {
+  if (snapshotEvery > 0) rmSync(`${path}.snap`, { recursive: true, force: true });
+  const t = performance.now();
+  const s = new Timeline(path, { snapshotEvery, useSnapshots: false }).stateAt('end');
+  return { n: s.seq, s: (performance.now() - t) / 1000, divergences: s.divergences.length };
 }
 
 console.log(`replay bench: ${fmt(N)} events, ${RUNS} runs (median), node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? '?'}`);
@@ -89,15 +100,17 @@ const raw = [];
 for (let i = 0; i < RUNS; i++) raw.push(await rawParse(path));
 const rawRate = N / median(raw.map((r) => r.s));
 rows.push(['raw readline + JSON.parse', fmt(rawRate), '1.00', '']);
-for (const [name, engine, validate] of [
-  ['replay (shadow engine, validated)', 'shadow', true],
-  ['replay (shadow engine, trusted read)', 'shadow', false],
-  ['replay (mutable engine: final state only)', 'mutable', false],
-  ['replay (draft engine: apply on immer drafts)', 'draft', false],
+for (const [name, fn, reps] of [
+  ['tns replay --snapshot-every 0 (validated, state at the end)', () => timelineReplay(path, 0), RUNS],
+  ['tns replay (default: + a snapshot every 1000)', () => timelineReplay(path, 1000), 1],
+  ['Projector shadow, validated, a state per 8192', () => replay(path, 'shadow', true, 8192, true), RUNS],
+  ['Projector shadow, validated, a state per 1000', () => replay(path, 'shadow', true, 1000, true), RUNS],
+  ['Projector shadow, trusted read, state at the end', () => replay(path, 'shadow', false, 8192, false), RUNS],
+  ['Projector mutable, trusted read (final state only)', () => replay(path, 'mutable', false, 8192, false), RUNS],
+  ['Projector draft (apply on immer drafts), a state per 1000', () => replay(path, 'draft', false, 1000, true), 1],
 ]) {
   const runs = [];
-  const reps = engine === 'draft' ? 1 : RUNS;
-  for (let i = 0; i < reps; i++) runs.push(replay(path, engine, validate));
+  for (let i = 0; i < reps; i++) runs.push(fn());
   const r = N / median(runs.map((x) => x.s));
   rows.push([name + (reps === 1 ? ' (1 run)' : ''), fmt(r), (r / rawRate).toFixed(2), String(runs[0].divergences)]);
 }
@@ -123,7 +136,7 @@ for (let i = 0; i < SEEKS; i++) {
 }
 
 console.log('');
-const w = [50, 12, 14, 13];
+const w = [64, 12, 14, 13];
 console.log(['', 'events/s', 'ratio vs raw', 'divergences'].map((c, i) => (i === 0 ? c.padEnd(w[0]) : c.padStart(w[i]))).join(''));
 for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[0]) : c.padStart(w[i]))).join(''));
 console.log('');

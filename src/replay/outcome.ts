@@ -95,11 +95,12 @@ function tsDiffNs(a: Timespec, b: Timespec): number {
  * recorded outcome) only what the record shows is compared, ts within `tolNs`.
  */
 export function diffOutcome(stored: Outcome, model: Outcome, strict: boolean, tolNs: number, names?: NameBinding): OutcomeField[] {
-  const fields: OutcomeField[] = [];
-  const skip = (f: 'ret' | 'text' | 'ts') => (stored.inexact !== undefined && stored.inexact.includes(f)) || (model.inexact !== undefined && model.inexact.includes(f));
-  if (stored.errno !== model.errno) fields.push('errno');
-  if (stored.ret !== model.ret && !skip('ret')) fields.push('ret');
-  if (!skip('text') && (stored.text !== undefined || strict) && stored.text !== model.text) {
+  // The common case, every record of a model-computed ledger, allocates nothing: NO_FIELDS is shared.
+  let fields: OutcomeField[] = NO_FIELDS;
+  const add = (f: OutcomeField) => (fields === NO_FIELDS ? (fields = [f]) : fields.push(f));
+  if (stored.errno !== model.errno) add('errno');
+  if (stored.ret !== model.ret && !skipped(stored, model, 'ret')) add('ret');
+  if ((stored.text !== undefined || strict) && stored.text !== model.text && !skipped(stored, model, 'text')) {
     // A recorded outcome may show more than the model predicts (the -yy annotation of a returned fd): nothing to
     // compare. Namespace names ("time:[N]") are the kernel's inode numbers: compared through the binding.
     const a = strict ? null : NS_NAME.exec(stored.text ?? '');
@@ -107,14 +108,21 @@ export function diffOutcome(stored: Outcome, model: Outcome, strict: boolean, to
     if (!strict && model.text === undefined) {
       /* nothing predicted */
     } else if (a && b && names) {
-      if (a[1] !== b[1] || !names.bind(Number(b[2]), Number(a[2]))) fields.push('text');
-    } else fields.push('text');
+      if (a[1] !== b[1] || !names.bind(Number(b[2]), Number(a[2]))) add('text');
+    } else add('text');
   }
-  if (!skip('ts') && (stored.ts !== undefined || (strict && model.ts !== undefined))) {
-    if (stored.ts === undefined || model.ts === undefined) fields.push('ts');
-    else if (tsDiffNs(stored.ts, model.ts) > (strict ? 0 : tolNs)) fields.push('ts');
+  if ((stored.ts !== undefined || (strict && model.ts !== undefined)) && !skipped(stored, model, 'ts')) {
+    if (stored.ts === undefined || model.ts === undefined) add('ts');
+    else if (tsDiffNs(stored.ts, model.ts) > (strict ? 0 : tolNs)) add('ts');
   }
   return fields;
+}
+
+const NO_FIELDS: OutcomeField[] = Object.freeze([]) as unknown as OutcomeField[];
+
+/** Either side marks this part inexact: not compared. */
+function skipped(stored: Outcome, model: Outcome, f: 'ret' | 'text' | 'ts'): boolean {
+  return (stored.inexact !== undefined && stored.inexact.includes(f)) || (model.inexact !== undefined && model.inexact.includes(f));
 }
 
 /** An outcome without undefined fields (the model may leave `ts: undefined`), for output and comparison. */
