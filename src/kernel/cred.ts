@@ -121,10 +121,12 @@ export function capset(t: Task, caps: Cap[]): 'ok' | 'EPERM' {
   return 'ok';
 }
 
-/** The dumpable flag lives in the mm: every task sharing it sees the change. */
+/** The dumpable flag lives in the mm: every task sharing it sees the change (an mm with one user is only this task's). */
 export function setDumpable(world: World, t: Task, dumpable: boolean): void {
+  t.cred.dumpable = dumpable;
+  if (t.mm === null || world.mms[t.mm].users <= 1) return;
   for (const k in world.tasks) {
     const o = world.tasks[k];
-    if (o.tid === t.tid || (t.mm !== null && o.mm === t.mm)) o.cred.dumpable = dumpable;
+    if (o.mm === t.mm) o.cred.dumpable = dumpable;
   }
 }

@@ -122,7 +122,8 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
 
   // copy_namespaces(flags, p), with the child's credentials.
   let nspId: number;
-  let childTimeFrozenNote = '';
+  /** The child's time namespace timens_on_fork froze (named in the set_tid EEXIST rule: the freeze is not undone). */
+  let frozenForChild: number | null = null;
   const newNsFlags = f & ALL_NEW_NS_BUT_USER;
   if (!newNsFlags && (has(f, CLONE.VM) || pnsp.time === pnsp.time_for_children)) {
     pnsp.count++;
@@ -142,7 +143,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
       return fail(r.errno, r.rule);
     }
     if (!has(f, CLONE.VM)) {
-      if (r.nsproxy.time !== r.nsproxy.time_for_children) childTimeFrozenNote = `; time:[${r.nsproxy.time_for_children}] frozen`;
+      if (r.nsproxy.time !== r.nsproxy.time_for_children) frozenForChild = r.nsproxy.time_for_children;
       timensOnFork(world, r.nsproxy);
     }
     nspId = r.nsproxy.id;
@@ -165,7 +166,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     if (!nsCapable(world, parent.cred, pidns.owner ?? world.init.user, 'CAP_SYS_ADMIN'))
       return bail('EPERM', 'alloc_pid: set_tid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE over the pid namespace (EPERM)');
     if (world.tasks[t0])
-      return bail('EEXIST', `alloc_pid: set_tid ${t0} is in use (EEXIST)${childTimeFrozenNote}`);
+      return bail('EEXIST', `alloc_pid: set_tid ${t0} is in use (EEXIST)${frozenForChild !== null ? `; time:[${frozenForChild}] frozen` : ''}`);
     if (wanted !== undefined && wanted !== t0)
       throw new ModelError(`clone3 set_tid ${t0} but the trace returned pid ${wanted}`);
     wanted = t0;

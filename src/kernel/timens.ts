@@ -79,8 +79,10 @@ export function kernelScanOffset(line: string): { n: number; clock: string; sec:
       neg = true;
       i++;
     }
-    let v = 0n;
-    while (isDigit(line[i])) v = (v * 10n + BigInt(line.charCodeAt(i++) - 48)) & U64;
+    // simple_strntoull's v = v * 10 + digit modulo 2^64 is the whole decimal number modulo 2^64.
+    const start = i;
+    while (isDigit(line[i])) i++;
+    const v = BigInt(line.slice(start, i)) & U64;
     return neg ? (-v) & U64 : v;
   };
   const sec = num(true);

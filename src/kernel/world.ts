@@ -216,19 +216,18 @@ export function freeId(world: World, kind: ObjectKind, id: number): void {
     world.nextIds[kind] = next;
     return;
   }
-  free.splice(lowerBound(free, id), 0, id);
+  insertSorted(free, id);
 }
 
-/** The index of the first element of a sorted list that is not below x. */
-function lowerBound(list: number[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid] < x) lo = mid + 1;
-    else hi = mid;
+/** Insert x into a sorted list, keeping it sorted (freed ids are few: a shift from the end is cheaper than splice). */
+function insertSorted(list: number[], x: number): void {
+  let i = list.length;
+  list.push(x);
+  while (i > 0 && list[i - 1] > x) {
+    list[i] = list[i - 1];
+    i--;
   }
-  return lo;
+  list[i] = x;
 }
 
 /**
@@ -279,7 +278,7 @@ export function allocInum(world: World): number {
 
 export function freeInum(world: World, inum: number): void {
   if (inum < PROC_DYNAMIC_FIRST) return;
-  world.inumFree.splice(lowerBound(world.inumFree, inum), 0, inum);
+  insertSorted(world.inumFree, inum);
 }
 
 export function task(world: World, tid: number): Task {
