@@ -40,7 +40,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
       t.files = copy;
     }
     const fds = world.fdtables[t.files].fds;
-    for (const fd in fds) if (fds[fd].cloexec) closeFd(world, t, Number(fd));
+    for (const fd of Object.keys(fds).map(Number)) if (fds[fd].cloexec) closeFd(world, t, fd);
   }
   execCreds(world, t.cred);
 
