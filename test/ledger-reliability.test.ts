@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -16,10 +16,11 @@ import {
   openLedger,
   readLedgerBatchesSync,
   readLedgerSync,
+  readRecordAt,
   repairLedger,
   verifyLedger,
 } from '../src/ledger/index.js';
-import { EXAMPLES, ZERO_HASH, sealRecord } from '../src/events/index.js';
+import { EXAMPLES, ZERO_HASH, sealRecord, type EventInput } from '../src/events/index.js';
 import { buildLedgerModules, expectedEvent } from './helpers/ledger-writer-build.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tns-ledger-rel-'));
@@ -34,14 +35,15 @@ beforeAll(() => {
 interface Child {
   proc: ChildProcess;
   ready: Promise<number>;
-  durable: () => number;
+  /** The last group commit the child reported: its seq, and the hash of that record. */
+  durable: () => { seq: number; hash?: string };
   stderr: () => string;
   exited: Promise<void>;
 }
 
 function startWriter(ledger: string, batchSize: number, fsync: string, noteBytes: number): Child {
   const proc = spawn(process.execPath, [WRITER, lib, ledger, String(batchSize), fsync, String(noteBytes)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let durable = 0;
+  let durable: { seq: number; hash?: string } = { seq: 0 };
   let err = '';
   let out = '';
   let resolveReady!: (n: number) => void;
@@ -56,9 +58,9 @@ function startWriter(ledger: string, batchSize: number, fsync: string, noteBytes
     while ((nl = out.indexOf('\n')) >= 0) {
       const line = out.slice(0, nl);
       out = out.slice(nl + 1);
-      const m = /^(ready|durable) (\d+)$/.exec(line);
+      const m = /^(ready|durable) (\d+)(?: ([0-9a-f]{64}))?$/.exec(line);
       if (m?.[1] === 'ready') resolveReady(Number(m[2]));
-      else if (m) durable = Number(m[2]);
+      else if (m) durable = { seq: Number(m[2]), ...(m[3] ? { hash: m[3] } : {}) };
     }
   });
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -68,92 +70,157 @@ function startWriter(ledger: string, batchSize: number, fsync: string, noteBytes
 }
 
 /** Every record in the ledger is exactly the deterministic event of its seq. */
-function checkContent(ledger: string, noteFor: (seq: number) => number): number {
+function checkContent(ledger: string, noteBytes: number): number {
   let n = 0;
   for (const r of readLedgerSync(ledger, { hashes: true })) {
     n++;
-    const want = expectedEvent(r.seq, noteFor(r.seq));
+    const want = expectedEvent(r.seq, noteBytes);
     expect(r.op).toEqual(want.op);
     expect(r.note).toBe(want.note);
   }
   return n;
 }
 
+function readRange(path: string, from: number, to: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(to - from);
+    expect(readSync(fd, buf, 0, buf.length, from)).toBe(buf.length);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Busy-wait (the event loop is blocked on purpose: the kill must not wait for a timer). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 describe('kill -9 mid-append', () => {
+  /**
+   * Two kinds of kill, interleaved, each kind on its own chain of ledgers (a fresh ledger every few kills; within
+   * one, each writer continues the last one's log after repair took its stale lock over):
+   *
+   *  - 'random' (70 kills): small records, group commits of 1..2000 records, fsync never/batch/always, killed
+   *    1-30 ms after it opened the ledger. The writer spends nearly all its time sealing records (validate, encode,
+   *    sha256) and very little inside write(2), so these kills almost never tear a line (1 in 110 last session).
+   *  - 'mid-write' (40 kills): large records in multi-MB group commits (one write(2) of 3-5 MB), killed while the
+   *    write is running: after a random 0-100 ms the test polls the file size, and the moment it grows (a write
+   *    has begun: ext4 updates i_size per folio as it copies) it waits a random 0-3 ms more and sends SIGKILL.
+   *    For a regular file generic_perform_write checks fatal_signal_pending() before each folio it copies and
+   *    returns a short count, so the write stops at a folio boundary and the last line is torn there. No test
+   *    mode in the writer: this is the production write path and the real kernel.
+   *
+   * Measured on this machine (Linux 6.18, ext4 on virtio, 2 cores, loaded by other work): in five runs of this
+   * test 35-38 of the 40 mid-write kills tore the last line (0 of the 70 random ones). ext4 uses large folios
+   * here, so tears are folio-granular: on fresh files every tear was at a multiple of 2 MiB, and a bare `write`
+   * loop of 8 MB buffers killed at random tore 34 of 40, while 1 MB and 2 MB aligned writes (which never cross a
+   * 2 MiB boundary) never tore in 60 kills. Killing the large-record writer at uniformly random moments instead
+   * tore 1 in 24: sealing costs ~10× the write per byte. The bound below (≥ 12 of 40, i.e. 30%) is far under the
+   * measured ~90%; a tear is always page-aligned, which every torn case asserts.
+   */
   it('≥100 kills at random moments: complete records survive, verify finds at most a torn tail, repair leaves a valid ledger', async () => {
-    // A fresh ledger every 10 kills keeps verification cheap; within one, each writer continues the last one's log.
-    let ledger = '';
-    let lastCount = 0;
-    let lastHashes: string[] = [];
-    let torn = 0;
+    interface Chain {
+      kind: 'random' | 'mid-write';
+      ledger: string;
+      noteBytes: number;
+      kills: number;
+      count: number;
+      tip: string;
+      survived: number;
+    }
+    const chains: Record<Chain['kind'], Chain> = {
+      random: { kind: 'random', ledger: '', noteBytes: 0, kills: 0, count: 0, tip: ZERO_HASH, survived: 0 },
+      'mid-write': { kind: 'mid-write', ledger: '', noteBytes: 0, kills: 0, count: 0, tip: ZERO_HASH, survived: 0 },
+    };
+    const finish = (c: Chain) => {
+      if (!c.ledger) return;
+      expect(checkContent(c.ledger, c.noteBytes)).toBe(c.count);
+      c.survived += c.count;
+    };
+    const torn = { random: 0, 'mid-write': 0 };
     let staleLocks = 0;
-    let survived = 0;
     const KILLS = 110;
     for (let k = 0; k < KILLS; k++) {
-      if (k % 10 === 0) {
-        if (ledger) survived += checkContent(ledger, () => 0);
-        ledger = join(root, `killed-${k}.ndjson`);
-        lastCount = 0;
-        lastHashes = [];
+      const c = chains[k % 11 >= 7 ? 'mid-write' : 'random'];
+      const perLedger = c.kind === 'random' ? 10 : 4;
+      if (c.kills % perLedger === 0) {
+        finish(c);
+        c.ledger = join(root, `killed-${c.kind}-${k}.ndjson`);
+        c.count = 0;
+        c.tip = ZERO_HASH;
+        // mid-write: records of 30, 100 or 250 kB in group commits of 160, 40 or 16 (3.5-5 MB per write(2))
+        c.noteBytes = c.kind === 'random' ? 0 : [100_000, 30_000, 250_000][(c.kills / perLedger) % 3];
       }
-      const batchSize = [1, 7, 100, 500, 2000][k % 5];
-      const fsync = ['never', 'batch', 'never', 'always', 'never'][(k >> 1) % 5];
-      const child = startWriter(ledger, batchSize, fsync, 0);
+      const i = c.kills++;
+      const [batchSize, fsync] =
+        c.kind === 'random'
+          ? [[1, 7, 100, 500, 2000][i % 5], ['never', 'batch', 'never', 'always', 'never'][(i >> 1) % 5]]
+          : [Math.round(4_000_000 / c.noteBytes), ['never', 'batch'][i % 2]];
+      const child = startWriter(c.ledger, batchSize, fsync, c.noteBytes);
       const startSeq = await child.ready;
-      expect(startSeq).toBe(lastCount);
-      await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 30)));
+      expect(startSeq).toBe(c.count);
+      if (c.kind === 'random') {
+        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 30)));
+      } else {
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
+        const before = statSync(c.ledger).size;
+        const deadline = performance.now() + 20_000;
+        while (statSync(c.ledger).size === before) {
+          if (performance.now() > deadline) throw new Error(`the writer wrote nothing in 20 s: ${child.stderr()}`);
+        }
+        spin(Math.random() * 3);
+      }
       child.proc.kill('SIGKILL');
       await child.exited;
       const durable = child.durable();
-      const v = verifyLedger(ledger);
+      const v = verifyLedger(c.ledger);
+      // Everything reported durable, and everything from before this child, is there, with the same hashes.
+      expect(v.records).toBeGreaterThanOrEqual(Math.max(durable.seq, c.count));
+      if (durable.hash) expect(readRecordAt(c.ledger, durable.seq)?.hash).toBe(durable.hash);
       if (!v.ok) {
-        expect(v.firstBad!.reason, v.firstBad!.message).toBe('torn-tail');
-        torn++;
+        // At most a torn tail: the first bytes of the record that was being written, cut at a page boundary.
+        const f = v.firstBad!;
+        expect(f.reason, f.message).toBe('torn-tail');
+        expect(f.offset).toBe(v.goodBytes);
+        expect(v.size % 4096, `torn at ${v.size}`).toBe(0);
+        const tail = readRange(c.ledger, f.offset, v.size);
+        const next = Buffer.from(`${sealRecord(expectedEvent(v.lastSeq + 1, c.noteBytes) as EventInput, v.lastSeq + 1, v.lastHash).line}\n`);
+        expect(tail.length).toBeGreaterThan(0);
+        expect(tail.length).toBeLessThan(next.length);
+        expect(tail.equals(next.subarray(0, tail.length)), 'the torn tail is a prefix of the next record').toBe(true);
+        torn[c.kind]++;
       }
-      // Everything reported durable, and everything from before this child, is there.
-      expect(v.records).toBeGreaterThanOrEqual(Math.max(durable, lastCount));
       // The killed writer's lock is still there: repair takes it over (stale), with a warning.
-      const r = repairLedger(ledger, { onWarning: (m) => m.includes(`stale lock ${ledger}.lock held by process ${child.proc.pid}`) && staleLocks++ });
+      const r = repairLedger(c.ledger, { onWarning: (m) => m.includes(`stale lock ${c.ledger}.lock held by process ${child.proc.pid}`) && staleLocks++ });
       expect(r.truncated).toBe(!v.ok);
-      const after = verifyLedger(ledger);
+      // Repair cut exactly the torn tail: the file ends where the last complete record ends.
+      expect(r.removedBytes).toBe(v.size - v.goodBytes);
+      expect(statSync(c.ledger).size).toBe(v.goodBytes);
+      const after = verifyLedger(c.ledger);
       expect(after.ok).toBe(true);
       expect(after.records).toBe(v.records);
-      // Earlier records are unchanged (spot-check the hashes seen last round).
-      const seqsToCheck = lastHashes.length;
-      if (seqsToCheck > 0) {
-        const got = [...readLedgerBatchesSync(ledger, { toSeq: seqsToCheck })].flat().map((x) => x.hash);
-        expect(got).toEqual(lastHashes);
-      }
-      lastCount = after.records;
-      lastHashes = [...readLedgerBatchesSync(ledger, { toSeq: Math.min(lastCount, 3000) })].flat().map((x) => x.hash);
+      expect(after.lastHash).toBe(v.lastHash);
+      // Earlier records are unchanged: the last one seen last round has the same hash (verify checked the chain
+      // up to it, so every record before it is the same too).
+      if (c.count > 0) expect(readRecordAt(c.ledger, c.count)?.hash).toBe(c.tip);
+      c.count = after.records;
+      c.tip = after.lastHash;
     }
-    expect(checkContent(ledger, () => 0)).toBe(lastCount);
-    survived += lastCount;
-    console.log(`kill -9: ${KILLS} kills, ${survived} records survived, ${torn} torn tails repaired, ${staleLocks} stale locks taken over`);
+    finish(chains.random);
+    finish(chains['mid-write']);
+    console.log(
+      `kill -9: ${KILLS} kills (${chains.random.kills} random, ${chains['mid-write'].kills} mid-write), ` +
+        `${chains.random.survived + chains['mid-write'].survived} records survived, torn tails repaired: ` +
+        `${torn.random} of the random kills, ${torn['mid-write']} of the mid-write kills; ${staleLocks} stale locks taken over`,
+    );
     // Every killed writer left its lock behind, and each was taken over.
     expect(staleLocks).toBe(KILLS);
+    // Real kills really tore records, and repair cut each one (measured ~90%: see above).
+    expect(torn['mid-write']).toBeGreaterThanOrEqual(12);
   }, 400_000);
-
-  it('a killed writer with large records: the torn tail is cut and the content of every record is exact', async () => {
-    const ledger = join(root, 'killed-big.ndjson');
-    const noteBytes = 3000;
-    let torn = 0;
-    for (let k = 0; k < 12; k++) {
-      const child = startWriter(ledger, [5, 20, 50][k % 3], 'never', noteBytes);
-      await child.ready;
-      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 25)));
-      child.proc.kill('SIGKILL');
-      await child.exited;
-      const v = verifyLedger(ledger);
-      if (!v.ok) {
-        expect(v.firstBad!.reason).toBe('torn-tail');
-        torn++;
-      }
-      repairLedger(ledger, quiet);
-    }
-    const n = checkContent(ledger, () => noteBytes);
-    console.log(`large records: ${n} records, ${torn}/12 kills left a torn tail`);
-  }, 120_000);
 });
 
 describe('random truncation and bit flips', () => {
