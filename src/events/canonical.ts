@@ -11,6 +11,7 @@
  * This definition is part of the ledger format and never changes with the schema version: a record's hash is
  * computed over its canonical encoding as stored, whatever version it has.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { CanonicalError } from './errors.js';
 
@@ -115,6 +116,10 @@ export function recordHash(record: Record<string, unknown>): string {
   return sha256Hex(`${out}}`);
 }
 
+/** Node ≥ 20.12 has a one-shot crypto.hash (no Hash object per call); older ones use createHash. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(s: string): string {
+  if (oneShot !== undefined) return oneShot('sha256', s, 'hex');
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }

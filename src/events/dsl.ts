@@ -7,6 +7,7 @@
  * (unknown fields are errors) and unions discriminated by one field. Numbers are integers only: every number in
  * an event is a count, an id, a flag word or a timespec part, and the canonical encoding refuses non-integers.
  */
+import { compileGuard } from './compiled.js';
 
 export interface IntS {
   readonly k: 'int';
@@ -170,12 +171,27 @@ function under(key: string | number, i: Issue): Issue {
   return i;
 }
 
+/**
+ * The checker for a schema: generated code (src/events/compiled.ts) decides the common case, a valid value, with
+ * straight-line property checks; anything it does not accept goes to the reference interpreter
+ * (`compileReference`), which finds the first issue — so issues are exactly the reference's.
+ */
 export function compile(s: S | OptS<S>): Check {
+  const guard = compileGuard(s);
+  const reference = compileReference(s);
+  return (v) => (guard(v) ? undefined : reference(v));
+}
+
+/**
+ * The reference checker: an interpreter of the schema (closures per node). The definition of what is valid and of
+ * every issue's path and message; `compile` only adds a faster way to say "valid".
+ */
+export function compileReference(s: S | OptS<S>): Check {
   switch (s.k) {
     case 'opt':
-      return compile(s.inner);
+      return compileReference(s.inner);
     case 'ref':
-      return compile(s.inner);
+      return compileReference(s.inner);
     case 'int': {
       const { min, max } = s;
       const range = min === Number.MIN_SAFE_INTEGER && max === Number.MAX_SAFE_INTEGER ? 'a safe integer' : `an integer in [${min}, ${max}]`;
@@ -207,7 +223,7 @@ export function compile(s: S | OptS<S>): Check {
       return (v) => (set.has(v) ? undefined : issue(`expected one of ${list}, got ${describeValue(v)}`));
     }
     case 'arr': {
-      const item = compile(s.items);
+      const item = compileReference(s.items);
       const maxItems = s.maxItems;
       return (v) => {
         if (!Array.isArray(v)) return issue(`expected an array, got ${describeValue(v)}`);
@@ -247,7 +263,7 @@ export function compile(s: S | OptS<S>): Check {
 
 function compileObj(s: ObjS<Props>): Check {
   const keys = Object.keys(s.props);
-  const checks = keys.map((k) => compile(s.props[k]));
+  const checks = keys.map((k) => compileReference(s.props[k]));
   const required = keys.map((k) => s.props[k].k !== 'opt');
   const known = new Set(keys);
   const n = keys.length;

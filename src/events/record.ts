@@ -3,6 +3,7 @@
  * canonical line a writer stores.
  */
 import { compile, formatPath, type Issue } from './dsl.js';
+import { compileGuard, compileSealEncoder } from './compiled.js';
 import { recordHash, sealEncoding, sha256Hex, ZERO_HASH } from './canonical.js';
 import { EventInputError, RecordError, type LineContext } from './errors.js';
 import { EventOpSchema, OutcomeSchema, RecordSchema, SCHEMA_VERSION, type EventInput, type EventRecord } from './schema.js';
@@ -11,6 +12,10 @@ import { upcast, v0PathOf } from './upcast.js';
 const checkRecordShape = compile(RecordSchema);
 const checkOpShape = compile(EventOpSchema);
 const checkOutcomeShape = compile(OutcomeSchema);
+/** True only for a value validateRecord's shape check accepts (a current-version record: `v` is the literal 1). */
+const guardRecord = compileGuard(RecordSchema);
+/** Validation of a record to seal fused with its canonical encoding (undefined: take the reference path). */
+const sealParts = compileSealEncoder(RecordSchema, 'hash');
 
 /**
  * Rules across fields that the per-field schema cannot say (also listed in the JSON Schema's description):
@@ -68,6 +73,11 @@ function hashOfCanonicalLine(text: string, hash: string): boolean {
  * and (optionally) the hash check. Throws only RecordError, naming ctx.file:ctx.line and the field.
  */
 export function decodeRecord(raw: unknown, ctx: LineContext, opts: DecodeOptions = {}): EventRecord {
+  // The common case: a valid current-version record (upcast would return it unchanged, validateRecord accept it).
+  if (guardRecord(raw) && crossFieldIssue(raw as EventRecord) === undefined) {
+    if (opts.checkHash) checkHash(raw as Record<string, unknown>, (raw as EventRecord).hash, ctx, opts.text);
+    return raw as EventRecord;
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new RecordError(ctx.file, ctx.line, 'invalid', undefined, `expected a record (a JSON object), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
   const up = upcast(raw as Record<string, unknown>);
@@ -78,13 +88,15 @@ export function decodeRecord(raw: unknown, ctx: LineContext, opts: DecodeOptions
     const path = up.from === 0 ? formatPath('', v0PathOf(bad.path)) : formatPath('', bad.path);
     throw new RecordError(ctx.file, ctx.line, 'invalid', path, up.from === 0 ? `${bad.message} (in a v0 record)` : bad.message);
   }
-  if (opts.checkHash) {
-    // The hash covers the record as stored (before upcasting); the stored record is known well-formed by now.
-    if (opts.text !== undefined && hashOfCanonicalLine(opts.text, rec.hash as string)) return rec as EventRecord;
-    const want = recordHash(raw as Record<string, unknown>);
-    if (want !== rec.hash) throw new RecordError(ctx.file, ctx.line, 'bad-hash', 'hash', `stored hash ${String(rec.hash).slice(0, 16)}… is not the record's hash ${want.slice(0, 16)}…`);
-  }
+  if (opts.checkHash) checkHash(raw as Record<string, unknown>, rec.hash as string, ctx, opts.text);
   return rec as EventRecord;
+}
+
+/** The hash covers the record as stored (before upcasting); the stored record is known well-formed by now. */
+function checkHash(raw: Record<string, unknown>, hash: string, ctx: LineContext, text: string | undefined): void {
+  if (text !== undefined && hashOfCanonicalLine(text, hash)) return;
+  const want = recordHash(raw);
+  if (want !== hash) throw new RecordError(ctx.file, ctx.line, 'bad-hash', 'hash', `stored hash ${hash.slice(0, 16)}… is not the record's hash ${want.slice(0, 16)}…`);
 }
 
 /** Parse one line (without its '\n') and decode it. Throws only RecordError. */
@@ -104,6 +116,14 @@ export function parseRecordLine(line: string, ctx: LineContext, opts: DecodeOpti
  */
 export function sealRecord(input: EventInput, seq: number, prev: string, index = 0): { record: EventRecord; line: string } {
   const draft: Record<string, unknown> = { ...input, v: SCHEMA_VERSION, seq, prev, hash: ZERO_HASH };
+  const parts = sealParts(draft);
+  if (parts !== undefined && crossFieldIssue(draft as EventRecord) === undefined) {
+    // Exactly what sealEncoding gives: the members in sorted order, `"hash":"…"` in its place in the line only.
+    const { pre, post } = parts;
+    const hash = sha256Hex(pre === '' ? `{${post}}` : post === '' ? `{${pre}}` : `{${pre},${post}}`);
+    draft.hash = hash;
+    return { record: draft as EventRecord, line: `{${pre}${pre === '' ? '' : ','}"hash":"${hash}"${post === '' ? '' : ','}${post}}` };
+  }
   const bad = validateRecord(draft);
   if (bad) throw new EventInputError(index, formatPath('', bad.path), bad.message);
   // sealEncoding skips the `hash` key (no delete: it would slow the object down for everything after).
