@@ -15,9 +15,9 @@ import { add, KTIME_SEC_MAX, NSEC_PER_SEC } from './timespec.js';
 export function cloneTimeNs(world: World, userns: number, creatorEuid: number, old: number): Namespace | 'ENOSPC' {
   const enforce = profileOf(world).maxTimeNamespacesSysctl;
   if (!incUcount(world, userns, creatorEuid, enforce)) return 'ENOSPC';
-  const from = world.namespaces[old];
+  const { monotonic, boottime } = world.namespaces[old].offsets!;
   return newNs(world, 'time', allocInum(world), userns, {
-    offsets: { monotonic: { ...from.offsets!.monotonic }, boottime: { ...from.offsets!.boottime } },
+    offsets: { monotonic: { sec: monotonic.sec, nsec: monotonic.nsec }, boottime: { sec: boottime.sec, nsec: boottime.nsec } },
     frozen: false,
     ucounts: { userns, uid: creatorEuid },
   });
