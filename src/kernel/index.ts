@@ -24,50 +24,58 @@ export { holders } from './refs.js';
 export { showOffsets, parseOffsetsWrite } from './timens.js';
 export { readClock } from './clocks.js';
 
+/**
+ * Run one operation. The cases are in order of frequency on the synth mix: op.call strings (from JSON.parse) are
+ * compared with each case in turn, so the common calls are found first.
+ */
 export function apply(world: World, op: Op): Outcome {
   switch (op.call) {
+    case 'clock_gettime':
+      return sysClockGettime(world, op.tid, op.clockid);
+    case 'open':
+      return sysOpen(world, op);
+    case 'setns':
+      return sysSetns(world, op.tid, op.fd, op.nstype);
+    case 'exit_group':
+      return sysExitGroup(world, op.tid, op.code);
+    case 'unshare':
+      return sysUnshare(world, op.tid, op.flags);
+    case 'close':
+      return closeFd(world, task(world, op.tid), op.fd);
+    case 'readlink':
+      return sysReadlink(world, op);
+    case 'host.advance':
+      return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, false);
+    case 'write':
+    case 'pwrite':
+      return sysWrite(world, op);
+    case 'execve':
+      return sysExecve(world, op.tid, op.path, op.fsError);
     case 'fork':
     case 'vfork':
     case 'clone':
     case 'clone3':
       return sysClone(world, op);
-    case 'unshare':
-      return sysUnshare(world, op.tid, op.flags);
-    case 'setns':
-      return sysSetns(world, op.tid, op.fd, op.nstype);
-    case 'execve':
-      return sysExecve(world, op.tid, op.path, op.fsError);
-    case 'exit':
-      return sysExit(world, op.tid, op.code);
-    case 'exit_group':
-      return sysExitGroup(world, op.tid, op.code);
-    case 'wait':
-      return sysWait(world, op.tid, op.target);
-    case 'open':
-      return sysOpen(world, op);
-    case 'close':
-      return closeFd(world, task(world, op.tid), op.fd);
-    case 'dup':
-      return sysDup(world, op);
     case 'read':
       return sysRead(world, op);
-    case 'write':
-    case 'pwrite':
-      return sysWrite(world, op);
-    case 'lseek':
-      return sysLseek(world, op);
-    case 'readlink':
-      return sysReadlink(world, op);
-    case 'pidfd_open':
-      return sysPidfdOpen(world, op);
-    case 'clock_gettime':
-      return sysClockGettime(world, op.tid, op.clockid);
+    case 'wait':
+      return sysWait(world, op.tid, op.target);
     case 'timer_abs':
       return sysTimerAbs(world, op);
+    case 'host.suspend':
+      return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, true);
+    case 'lseek':
+      return sysLseek(world, op);
+    case 'pidfd_open':
+      return sysPidfdOpen(world, op);
+    case 'exit':
+      return sysExit(world, op.tid, op.code);
     case 'setresuid': {
       const r = setresuid(world, task(world, op.tid), op.ruid, op.euid, op.suid);
       return r === 'ok' ? ok(0) : fail(r, `setresuid: ${r === 'EPERM' ? 'needs CAP_SETUID for other uids' : 'uid not mapped in the user namespace'} (${r})`);
     }
+    case 'dup':
+      return sysDup(world, op);
     case 'capset': {
       const r = capset(task(world, op.tid), op.caps);
       return r === 'ok' ? ok(0) : fail(r, 'capset: cannot raise capabilities beyond the permitted set (EPERM)');
@@ -76,10 +84,6 @@ export function apply(world: World, op: Op): Outcome {
       setDumpable(world, task(world, op.tid), op.dumpable);
       return ok(0);
     }
-    case 'host.advance':
-      return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, false);
-    case 'host.suspend':
-      return hostAdvance(world, { sec: op.sec, nsec: op.nsec }, true);
     case 'host.spawn': {
       const uid = op.uid ?? 0;
       const cred = uid === 0 ? rootCred(world.init.user, world.rootCaps) : userCred(world.init.user, uid);
