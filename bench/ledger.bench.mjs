@@ -1,12 +1,14 @@
 // Ledger benchmarks: append throughput with group commit vs a raw appendFileSync of the same bytes, and read
 // throughput vs a raw readline + JSON.parse of the same file. Medians of 3 runs; ratios = ledger / raw throughput.
+// The writer's own cost per record (staging the sealed lines, the group-commit writes) is append with fsync 'never'
+// minus sealRecord of the same events (validate + canonical encoding + sha256), timed back to back in each run.
 // Run: npm run build && node bench/ledger.bench.mjs [EVENTS]   (default 200000)
 import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { openLedger, readLedger, readLedgerBatchesSync, verifyLedger } from '../dist/ledger/index.js';
-import { EXAMPLES } from '../dist/events/index.js';
+import { EXAMPLES, ZERO_HASH, sealRecord } from '../dist/events/index.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const BATCH = 1000;
@@ -72,6 +74,12 @@ const rawAppend = [];
 const ledgerBatch = [];
 const ledgerNever = [];
 const ledgerAlways = [];
+const sealOnly = [];
+const writerOnly = [];
+function sealAll() {
+  let prev = ZERO_HASH;
+  for (let i = 0; i < N; i++) prev = sealRecord(events[i], i + 1, prev).record.hash;
+}
 for (let r = 0; r < RUNS; r++) {
   rmSync(raw, { force: true });
   rawAppend.push(time(() => {
@@ -80,12 +88,20 @@ for (let r = 0; r < RUNS; r++) {
   ledgerBatch.push(time(() => appendLedger(ledger, 'batch')));
   ledgerNever.push(time(() => appendLedger(ledger, 'never')));
   ledgerAlways.push(time(() => appendLedger(ledger, 'always')));
+  sealOnly.push(time(sealAll));
+  const never = time(() => appendLedger(ledger, 'never'));
+  writerOnly.push(never - sealOnly[r]);
 }
 if (!readFileSync(raw).equals(readFileSync(ledger))) throw new Error('raw and ledger bytes differ');
 report('raw appendFileSync (same bytes, per batch)', N, rawAppend);
 report("ledger append, fsync 'batch' (group commit)", N, ledgerBatch, rawAppend);
 report("ledger append, fsync 'never'", N, ledgerNever, rawAppend);
 report("ledger append, fsync 'always' (1 call=1 batch)", N, ledgerAlways, rawAppend);
+report('sealRecord alone (validate, encode, sha256)', N, sealOnly);
+const usPer = (secs) => +((median(secs) / N) * 1e6).toFixed(2);
+const perRecord = { seal_us: usPer(sealOnly), append_never_us: usPer(ledgerNever), writer_only_us: usPer(writerOnly), raw_us: usPer(rawAppend) };
+results.push({ name: 'per record (µs)', ...perRecord });
+console.log(`per record: seal ${perRecord.seal_us} µs, append 'never' ${perRecord.append_never_us} µs, writer's own (append − seal, median of per-run differences) ${perRecord.writer_only_us} µs, raw append ${perRecord.raw_us} µs`);
 
 // --- read ------------------------------------------------------------------------------------------------------
 async function rawRead() {

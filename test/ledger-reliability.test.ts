@@ -223,6 +223,80 @@ describe('kill -9 mid-append', () => {
   }, 400_000);
 });
 
+describe('the writer against a model of group commit', () => {
+  // The writer stages sealed lines as bytes in one buffer it reuses; this checks it against the plain definition:
+  // the file holds exactly the canonical lines of seqs 1..durableSeq, a group is written every batchSize records,
+  // 'always' writes each call, flush writes the rest, a call with a bad event stages nothing. Notes in any
+  // script (multi-byte UTF-8) and large ones (the buffer grows past its start size, and is dropped past 16 MiB).
+  type Step = { kind: 'append'; n: number; bad: number; note: string } | { kind: 'flush' };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), n: fc.integer({ min: 0, max: 40 }), bad: fc.integer({ min: -8, max: 39 }), note: fc.string({ unit: 'binary', maxLength: 30 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('append' as const), n: fc.integer({ min: 1, max: 3 }), bad: fc.constant(-1), note: fc.constantFrom('é'.repeat(40_000), '🜁'.repeat(30_000)) }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
+  );
+  const calls = Object.values(EXAMPLES);
+  it('file bytes, durableSeq and pendingCount after every step equal the model', () => {
+    const f = join(root, 'model.ndjson');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.constantFrom('batch', 'always', 'never') as fc.Arbitrary<'batch' | 'always' | 'never'>, fc.array(step, { maxLength: 25 }), (batchSize, fsync, steps) => {
+        rmSync(f, { force: true });
+        rmSync(indexPathOf(f), { force: true });
+        const w = openLedger(f, { create: true, fsync, batchSize, ...quiet });
+        const lines: string[] = [];
+        let prev = ZERO_HASH;
+        let pending = 0;
+        try {
+          for (const st of steps) {
+            if (st.kind === 'flush') {
+              w.flush();
+              pending = 0;
+            } else {
+              const events = Array.from({ length: st.n }, (_, i) => (i === st.bad ? { op: { call: 'no_such_call' } } : { ...calls[(lines.length + i) % calls.length], note: st.note })) as EventInput[];
+              if (st.bad >= 0 && st.bad < st.n) {
+                expect(() => w.append(events)).toThrow(/no_such_call|call/);
+              } else {
+                const r = w.append(events);
+                for (const e of events) {
+                  const { record, line } = sealRecord(e, lines.length + 1, prev);
+                  lines.push(line);
+                  prev = record.hash;
+                }
+                expect(r.lastSeq).toBe(lines.length);
+                expect(r.lastHash).toBe(prev);
+                pending = fsync === 'always' ? 0 : (pending + st.n) % batchSize;
+              }
+            }
+            expect([w.lastSeq, w.durableSeq, w.pendingCount]).toEqual([lines.length, lines.length - pending, pending]);
+            const durable = lines.slice(0, lines.length - pending);
+            expect(readFileSync(f).equals(Buffer.from(durable.map((l) => `${l}\n`).join(''), 'utf8'))).toBe(true);
+          }
+          w.close();
+          expect(readFileSync(f).equals(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'))).toBe(true);
+          expect(verifyLedger(f).records).toBe(lines.length);
+        } finally {
+          w.close();
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('a batch larger than the kept buffer (16 MiB) is written whole, and the writer goes on appending', () => {
+    const f = join(root, 'big-batch.ndjson');
+    const w = openLedger(f, { create: true, batchSize: 100, ...quiet });
+    const big = { ...EXAMPLES['host.suspend'], note: 'ü'.repeat(3_000_000) }; // 6 MB of UTF-8 per record
+    w.append([big, big, big]);
+    expect(w.pendingCount).toBe(3);
+    w.flush();
+    expect(statSync(f).size).toBeGreaterThan(18_000_000);
+    w.append(EXAMPLES['host.suspend']);
+    w.close();
+    const v = verifyLedger(f);
+    expect([v.ok, v.records]).toEqual([true, 4]);
+    expect([...readLedgerSync(f)].map((r) => r.note?.length)).toEqual([3_000_000, 3_000_000, 3_000_000, EXAMPLES['host.suspend'].note!.length]);
+  });
+});
+
 describe('random truncation and bit flips', () => {
   const base = join(root, 'base.ndjson');
   let bytes: Buffer;

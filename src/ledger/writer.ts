@@ -51,6 +51,10 @@ export interface AppendResult {
   records: EventRecord[];
 }
 
+/** The staging buffer starts at 64 KiB, grows to the largest batch, and is dropped after a batch over 16 MiB. */
+const INITIAL_BUFFER = 64 * 1024;
+const MAX_KEPT_BUFFER = 16 * 1024 * 1024;
+
 const defaultWarning = (m: string): void => {
   process.emitWarning(m, { code: 'TNS_LEDGER' });
 };
@@ -58,7 +62,14 @@ const defaultWarning = (m: string): void => {
 export class LedgerWriter {
   private fd: number;
   private lockHandle: LockHandle | undefined;
-  private pending: string[] = [];
+  /**
+   * Records appended but not yet written, as the bytes of their lines ('\n'-terminated), in `buf[0, used)`. The
+   * buffer is reused from batch to batch: each sealed line is encoded into it once, and a batch is one write(2)
+   * of a slice of it (no join of the lines, no Buffer of the whole batch made per write).
+   */
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
+  private used = 0;
+  private pendingLines = 0;
   private pendingFirstSeq = 0;
   private _lastSeq: number;
   private _lastHash: string;
@@ -103,7 +114,7 @@ export class LedgerWriter {
   }
   /** Records appended but not yet written. */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pendingLines;
   }
 
   /**
@@ -116,40 +127,65 @@ export class LedgerWriter {
     if (!this.locked) this.checkForeign();
     if (opts.expectedLastSeq !== undefined && opts.expectedLastSeq !== this._lastSeq)
       throw new ConcurrencyError(this.path, opts.expectedLastSeq, this._lastSeq);
-    // Seal everything first so a bad event leaves no trace.
+    // Seal everything first so a bad event leaves no trace: lines are staged after what is already buffered and
+    // dropped again if one fails. Where a group of batchSize records fills up is noted; the groups are written
+    // (one write + fsync each) only once the whole call is sealed.
     const records: EventRecord[] = new Array(list.length);
-    const lines: string[] = new Array(list.length);
+    const stagedFrom = this.used;
+    const linesBefore = this.pendingLines;
+    const firstSeq = this._lastSeq + 1;
     let seq = this._lastSeq;
     let prev = this._lastHash;
-    for (let i = 0; i < list.length; i++) {
-      const { record, line } = sealRecord(list[i], ++seq, prev, i);
-      records[i] = record;
-      lines[i] = line;
-      prev = record.hash;
+    let lines = linesBefore;
+    let cuts: number[] | undefined; // end offsets of full groups
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const { record, line } = sealRecord(list[i], ++seq, prev, i);
+        records[i] = record;
+        prev = record.hash;
+        this.stage(line);
+        if (++lines === this.batchSize) {
+          (cuts ??= []).push(this.used);
+          lines = 0;
+        }
+      }
+    } catch (e) {
+      this.used = stagedFrom;
+      throw e;
     }
-    const firstSeq = this._lastSeq + 1;
-    for (let i = 0; i < lines.length; i++) {
-      if (this.pending.length === 0) this.pendingFirstSeq = firstSeq + i;
-      this.pending.push(lines[i]);
-      if (this.pending.length >= this.batchSize) this.writePending();
+    if (linesBefore === 0 && list.length > 0) this.pendingFirstSeq = firstSeq;
+    this.pendingLines = lines;
+    if (cuts !== undefined) {
+      // Each full group is batchSize records, the first one starting with what was already buffered.
+      let from = 0;
+      let groupFirst = this.pendingFirstSeq;
+      for (const cut of cuts) {
+        this.writeBytes(from, cut, groupFirst + this.batchSize - 1);
+        from = cut;
+        groupFirst += this.batchSize;
+      }
+      this.buf.copyWithin(0, from, this.used);
+      this.used -= from;
+      this.pendingFirstSeq = groupFirst;
     }
     this._lastSeq = seq;
     this._lastHash = prev;
-    if (this.fsync === 'always' && this.pending.length > 0) this.writePending();
+    if (this.fsync === 'always' && this.pendingLines > 0) this.writePending();
+    else if (this.used === 0) this.shrink();
     return { firstSeq, lastSeq: seq, lastHash: prev, records };
   }
 
   /** Write (and fsync, unless 'never') everything buffered. */
   flush(): void {
     this.usable();
-    if (this.pending.length > 0) this.writePending();
+    if (this.pendingLines > 0) this.writePending();
   }
 
   /** Flush, release the lock, close the file. Idempotent. */
   close(): void {
     if (this.state === 'closed') return;
     try {
-      if (this.state === 'open' && this.pending.length > 0) this.writePending();
+      if (this.state === 'open' && this.pendingLines > 0) this.writePending();
     } finally {
       this.state = 'closed';
       closeSync(this.fd);
@@ -170,7 +206,8 @@ export class LedgerWriter {
     const info = tailOf(this.path, this.fd, size);
     const ours = this._lastSeq;
     // Our buffered records chain onto a state that no longer is the end of the log: drop them.
-    this.pending = [];
+    this.used = 0;
+    this.pendingLines = 0;
     this._lastSeq = info.lastSeq;
     this._lastHash = info.lastHash;
     this._durableSeq = info.lastSeq;
@@ -183,22 +220,46 @@ export class LedgerWriter {
     throw new ConcurrencyError(this.path, ours, info.lastSeq);
   }
 
+  /** Encode a sealed line (and its '\n') after the buffered bytes. */
+  private stage(line: string): void {
+    // UTF-16 → UTF-8 is at most 3 bytes per code unit, so this room is always enough for write() to take it all.
+    const need = this.used + line.length * 3 + 1;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(line, this.used);
+    this.buf[this.used++] = 0x0a;
+  }
+
+  /** After a batch larger than usual, give the memory back. */
+  private shrink(): void {
+    if (this.buf.length > MAX_KEPT_BUFFER) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+  }
+
+  /** Write (and fsync, unless 'never') everything buffered. */
   private writePending(): void {
+    this.writeBytes(0, this.used, this.pendingFirstSeq + this.pendingLines - 1);
+    this.used = 0;
+    this.pendingLines = 0;
+    this.shrink();
+  }
+
+  /** One group commit: buf[from, to) holds whole lines ending with record `lastSeq`. */
+  private writeBytes(from: number, to: number, lastSeq: number): void {
     if (!this.locked) this.checkForeign();
-    const data = Buffer.from(`${this.pending.join('\n')}\n`, 'utf8');
-    const lastSeq = this.pendingFirstSeq + this.pending.length - 1;
     try {
-      let off = 0;
-      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+      let off = from;
+      while (off < to) off += writeSync(this.fd, this.buf, off, to - off);
       if (this.fsync !== 'never') fsyncSync(this.fd);
     } catch (e) {
       this.state = 'failed';
       this.failure = e as Error;
       throw new WriterStateError(this.path, `${this.path}: write failed after seq ${this._durableSeq}: ${(e as Error).message}; the ledger may end with a torn line: verify and repair`);
     }
-    this.size += data.length;
+    this.size += to - from;
     this._durableSeq = lastSeq;
-    this.pending = [];
   }
 }
 
