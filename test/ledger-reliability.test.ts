@@ -105,8 +105,8 @@ describe('kill -9 mid-append', () => {
    *
    *  - 'random' (70 kills): small records, group commits of 1..2000 records, fsync never/batch/always, killed
    *    1-30 ms after it opened the ledger. The writer spends nearly all its time sealing records (validate, encode,
-   *    sha256) and very little inside write(2), so these kills almost never tear a line (1 in 110 last session).
-   *  - 'mid-write' (40 kills): large records in multi-MB group commits (one write(2) of 3-5 MB), killed while the
+   *    sha256) and very little inside write(2), so these kills almost never tear a line (0 or 1 of the 70 in each of seven runs here).
+   *  - 'mid-write' (40 kills): large records (30-250 kB) in group commits of 4 MB (one write(2) each), killed while the
    *    write is running: after a random 0-100 ms the test polls the file size, and the moment it grows (a write
    *    has begun: ext4 updates i_size per folio as it copies) it waits a random 0-3 ms more and sends SIGKILL.
    *    For a regular file generic_perform_write checks fatal_signal_pending() before each folio it copies and
@@ -151,7 +151,7 @@ describe('kill -9 mid-append', () => {
         c.ledger = join(root, `killed-${c.kind}-${k}.ndjson`);
         c.count = 0;
         c.tip = ZERO_HASH;
-        // mid-write: records of 30, 100 or 250 kB in group commits of 160, 40 or 16 (3.5-5 MB per write(2))
+        // mid-write: records of 30, 100 or 250 kB in group commits of 133, 40 or 16 (4 MB per write(2))
         c.noteBytes = c.kind === 'random' ? 0 : [100_000, 30_000, 250_000][(c.kills / perLedger) % 3];
       }
       const i = c.kills++;
