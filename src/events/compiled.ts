@@ -13,7 +13,7 @@
  *  - `compileSealEncoder(s)`: for the record schema, validation fused with the canonical encoding
  *    (src/events/canonical.ts): the keys of every closed object are sorted once, here, instead of per record.
  *    Returns the encoding split around where `hash` goes, or undefined whenever anything is not exactly the
- *    common case (a prototype other than Object.prototype/null, a string that needs escaping, an invalid field),
+ *    common case (a prototype other than Object.prototype/null, an invalid field),
  *    and the caller falls back to the reference path, which validates and encodes (and throws) as before.
  *
  * How a field is read matches the reference exactly: a field is what `hasOwn(o, k) ? o[k] : undefined` gives.
@@ -232,9 +232,11 @@ function encodeStmt(g: Gen, s: Node): string {
       return `if (!${t}${safe ? '' : ' || !Number.isSafeInteger(x)'}) return undefined; e = "" + x;`;
     }
     if (b.k === 'bool') return `if (!${t}) return undefined; e = x ? "true" : "false";`;
-    if (b.k === 'lit' && typeof b.value !== 'string') return `if (!${t}) return undefined; e = ${JSON.stringify(JSON.stringify(b.value))};`;
-    // Strings (str, enum, string literals): as JSON.stringify writes them; no escapes needed in the common case.
-    return `if (!${t} || NEEDS_ESCAPE.test(x)) return undefined; e = '"' + x + '"';`;
+    // A literal's encoding is known here; so is an enum's when none of its values needs escaping.
+    if (b.k === 'lit') return `if (!${t}) return undefined; e = ${JSON.stringify(JSON.stringify(b.value))};`;
+    if (b.k === 'enum' && !b.values.some((v) => NEEDS_ESCAPE.test(v))) return `if (!${t}) return undefined; e = '"' + x + '"';`;
+    // Other strings as JSON.stringify writes them (the canonical definition); most need no escapes.
+    return `if (!${t}) return undefined; e = NEEDS_ESCAPE.test(x) ? JSON.stringify(x) : '"' + x + '"';`;
   }
   return `e = ${encodeFn(g, b)}(x); if (e === undefined) return undefined;`;
 }
