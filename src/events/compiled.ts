@@ -53,7 +53,8 @@ function isHex(x: string): boolean {
 class Gen {
   readonly consts: unknown[] = [];
   readonly fns: string[] = [];
-  private readonly memo = new Map<object, string>();
+  /** Generated function per (kind prefix, schema node): a node shared by several fields is generated once. */
+  private readonly memo = new Map<string, Map<object, string>>();
   private seq = 0;
 
   constant(x: unknown): string {
@@ -67,10 +68,12 @@ class Gen {
   }
 
   memoized(key: object, prefix: string, body: (name: string) => string): string {
-    const hit = this.memo.get(key);
+    let memo = this.memo.get(prefix);
+    if (memo === undefined) this.memo.set(prefix, (memo = new Map()));
+    const hit = memo.get(key);
     if (hit !== undefined) return hit;
     const name = this.name(prefix);
-    this.memo.set(key, name);
+    memo.set(key, name);
     this.fns.push(body(name));
     return name;
   }
@@ -327,7 +330,7 @@ function guardStmtForEncoder(g: Gen, s: Node): string {
 
 /** The canonical encoding of a record, split where its `hash` member goes (see compileSealEncoder). */
 export interface SealParts {
-  /** `{` and the members before `hash` (no trailing comma). */
+  /** The members before `hash` (no opening brace, no trailing comma). */
   pre: string;
   /** The members after `hash` (no leading comma, no closing brace). */
   post: string;
