@@ -1,6 +1,7 @@
 // Event-layer benchmarks (not tests): validation of parsed records (decodeRecord), sealing of new ones
 // (sealRecord: validate + canonical encoding + sha256), and what validation costs a ledger read
-// (readLedgerBatchesSync with validate: true vs false on the same file, same run). Medians of RUNS runs.
+// (readLedgerBatchesSync with validate: true vs false on the same file, same run). Medians of RUNS runs, in CPU
+// time of this process (user + system: steadier than wall time on a shared machine; wall medians are printed too).
 //
 // Run: npm run build && node bench/events.bench.mjs [LEDGER] [SAMPLE]
 //   LEDGER: an NDJSON ledger (default: the 1M synth ledger the replay bench caches in $TMPDIR/tns-bench/, else a
@@ -18,11 +19,14 @@ const { decodeRecord, sealRecord } = await import(pathToFileURL(join(dist, 'even
 const { readLedgerBatchesSync } = await import(pathToFileURL(join(dist, 'ledger', 'index.js')).href);
 
 const RUNS = 5;
-const SAMPLE = Number(process.argv[3] ?? 200_000);
+// bench/run.mjs passes its arguments to every bench (the others take an event count): a number is the sample size.
+const args = process.argv.slice(2);
+if (/^\d+$/.test(args[0] ?? '')) args.unshift('');
+const SAMPLE = Number(args[1] || 200_000);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const us = (ms, n) => (ms * 1000) / n;
 
-let ledger = process.argv[2];
+let ledger = args[0] || undefined;
 let cleanup;
 if (!ledger) {
   const cache = join(tmpdir(), 'tns-bench');
@@ -52,63 +56,92 @@ const inputs = raws.map(({ v, seq, prev, hash, ...input }) => JSON.parse(JSON.st
 const bytes = text.length;
 console.log(`events bench: ${ledger} (${(bytes / 1e6).toFixed(0)} MB), sample ${raws.length} records, ${RUNS} runs (median), node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? '?'}, dist ${dist}`);
 
-function timeValidate() {
-  const ctx = { file: ledger, line: 0 };
+/** Run fn; its CPU time (user + system) and wall time in ms. */
+function measure(fn) {
+  const c = process.cpuUsage();
   const t = performance.now();
+  const out = fn();
+  const wall = performance.now() - t;
+  const u = process.cpuUsage(c);
+  return { cpu: (u.user + u.system) / 1000, wall, out };
+}
+
+function validateParsed() {
+  const ctx = { file: ledger, line: 0 };
   for (let i = 0; i < raws.length; i++) {
     ctx.line = i + 1;
     decodeRecord(raws[i], ctx);
   }
-  return performance.now() - t;
 }
 
-function timeSeal() {
+// The same on records just parsed (hot in cache, as on the read path): parse + decode minus parse.
+function parseOnly() {
+  let k = 0;
+  for (let i = 0; i < lines.length; i++) if (JSON.parse(lines[i]) !== null) k++;
+  return k;
+}
+function parseAndValidate() {
+  const ctx = { file: ledger, line: 0 };
+  for (let i = 0; i < lines.length; i++) {
+    ctx.line = i + 1;
+    decodeRecord(JSON.parse(lines[i]), ctx);
+  }
+}
+
+function seal() {
   let prev = raws[0].prev;
   let mismatch = -1;
-  const t = performance.now();
   for (let i = 0; i < inputs.length; i++) {
     const { record, line } = sealRecord(inputs[i], raws[i].seq, prev, i);
     if (line !== lines[i] && mismatch < 0) mismatch = i;
     prev = record.hash;
   }
-  const ms = performance.now() - t;
   if (mismatch >= 0) throw new Error(`sealed line ${mismatch + 1} differs from the stored one:\n${lines[mismatch]}`);
-  return ms;
 }
 
-function timeRead(validate) {
-  const t = performance.now();
+function read(validate) {
   let n = 0;
   for (const b of readLedgerBatchesSync(ledger, { batchSize: 1000, validate })) n += b.length;
-  return { ms: performance.now() - t, n };
+  return n;
 }
+
+const fmt = (xs) => xs.map((x) => x.toFixed(3)).join(' ');
+const line = (name, cpu, wall) => console.log(`${name.padEnd(38)} ${median(cpu).toFixed(3)} µs/record  (wall ${median(wall).toFixed(3)}; cpu runs ${fmt(cpu)})`);
 
 // Warm up (JIT), then interleave.
-timeValidate();
-timeSeal();
-const v = [];
-const s = [];
+validateParsed();
+parseOnly();
+parseAndValidate();
+seal();
+const m = { v: [[], []], p: [[], []], pv: [[], []], s: [[], []] };
+const add = (k, r, n) => {
+  m[k][0].push(us(r.cpu, n));
+  m[k][1].push(us(r.wall, n));
+};
 for (let r = 0; r < RUNS; r++) {
-  v.push(us(timeValidate(), raws.length));
-  s.push(us(timeSeal(), inputs.length));
+  add('v', measure(validateParsed), raws.length);
+  add('p', measure(parseOnly), lines.length);
+  add('pv', measure(parseAndValidate), lines.length);
+  add('s', measure(seal), inputs.length);
 }
-console.log(`validate (decodeRecord)             ${median(v).toFixed(3)} µs/record  (runs ${v.map((x) => x.toFixed(3)).join(' ')})`);
-console.log(`seal (sealRecord, lines identical)  ${median(s).toFixed(3)} µs/record  (runs ${s.map((x) => x.toFixed(3)).join(' ')})`);
+line('validate (decodeRecord, parsed records)', ...m.v);
+const hot = m.pv.map((xs, j) => xs.map((x, i) => x - m.p[j][i]));
+line('validate just-parsed (parse+decode−parse)', ...hot);
+line('seal (sealRecord, lines identical)', ...m.s);
 
-const rOff = [];
-const rOn = [];
+const rd = { f: [[], []], t: [[], []] };
 let n = 0;
 for (let r = 0; r < 3; r++) {
-  const a = timeRead(false);
-  const b = timeRead(true);
-  n = a.n;
-  if (a.n !== b.n) throw new Error(`read ${a.n} vs ${b.n} records`);
-  rOff.push(us(a.ms, a.n));
-  rOn.push(us(b.ms, b.n));
+  for (const [k, validate] of [['f', false], ['t', true]]) {
+    const x = measure(() => read(validate));
+    n = x.out;
+    rd[k][0].push(us(x.cpu, n));
+    rd[k][1].push(us(x.wall, n));
+  }
 }
-const off = median(rOff);
-const on = median(rOn);
-console.log(`readLedgerBatchesSync validate:false ${off.toFixed(3)} µs/record  (${n} records; runs ${rOff.map((x) => x.toFixed(3)).join(' ')})`);
-console.log(`readLedgerBatchesSync validate:true  ${on.toFixed(3)} µs/record  (runs ${rOn.map((x) => x.toFixed(3)).join(' ')})`);
+line(`read validate:false (${n} records)`, ...rd.f);
+line('read validate:true', ...rd.t);
+const off = median(rd.f[0]);
+const on = median(rd.t[0]);
 console.log(`validation on the read path: +${(on - off).toFixed(3)} µs/record, ratio true/false ${(on / off).toFixed(2)} (goal ≤ 1.2)`);
 if (cleanup) rmSync(cleanup, { recursive: true, force: true });
