@@ -12,7 +12,6 @@
  * computed over its canonical encoding as stored, whatever version it has.
  */
 import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { CanonicalError } from './errors.js';
 
 const MAX_DEPTH = 64;
@@ -121,5 +120,5 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 
 export function sha256Hex(s: string): string {
   if (oneShot !== undefined) return oneShot('sha256', s, 'hex');
-  return createHash('sha256').update(s, 'utf8').digest('hex');
+  return crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 }
