@@ -141,8 +141,8 @@ export function nsLinkName(rest: string): string | null {
 }
 
 /**
- * The names of the /proc/PID/ns links, for a fast first test (`in` on a freshly sliced string looks it up in the
- * string table each time); a miss still asks `in NS_LINKS`, which is the answer.
+ * The names of the /proc/PID/ns links (own keys only: `in NS_LINKS` would also accept "constructor" or
+ * "__proto__", which /proc/PID/ns does not have — ENOENT).
  */
 const NS_LINK_NAMES: ReadonlySet<string> = new Set(Object.keys(NS_LINKS));
 
@@ -165,7 +165,7 @@ export function resolveProcPath(world: World, caller: Task, path: string): ProcP
   const rest = m.rest;
   const link = nsLinkName(rest);
   if (link !== null) {
-    if (!NS_LINK_NAMES.has(link) && !(link in NS_LINKS)) return { kind: 'noent', why: `no ns link ${link}` };
+    if (!NS_LINK_NAMES.has(link)) return { kind: 'noent', why: `no ns link ${link}` };
     return { kind: 'ns', tid, link };
   }
   if (rest === 'uid_map' || rest === 'gid_map' || rest === 'setgroups')

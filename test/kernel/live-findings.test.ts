@@ -270,3 +270,14 @@ describe('exec raising capabilities, and reparenting a zombie leader', () => {
     expect(s.w.tasks[c]).toBeUndefined();
   });
 });
+
+describe('/proc/PID/ns has only the namespace links: any other name is ENOENT (checked: open and readlink here)', () => {
+  it('names that are properties of every JavaScript object are not links', () => {
+    const s = new Sim();
+    for (const name of ['constructor', '__proto__', '__definegetter__', 'timez']) {
+      s.err({ call: 'readlink', tid: 1, path: `/proc/self/ns/${name}` }, 'ENOENT');
+      s.err({ call: 'open', tid: 1, path: `/proc/self/ns/${name}`, mode: 'r' }, 'ENOENT');
+    }
+    expect(s.do({ call: 'readlink', tid: 1, path: '/proc/self/ns/time' }).text).toMatch(/^time:\[\d+\]$/);
+  });
+});
