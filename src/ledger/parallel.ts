@@ -6,9 +6,11 @@
  * have refused, and the first fault is the sequential reader's own (LedgerCorruptError naming file, line and
  * field). What it saves is the validation (and hashing) time on the thread that replays.
  *
- * Used for long forward reads (replay from the genesis, verify); anything else — a read from a seq, a small
- * file, no checks asked, or no compiled worker script next to this module (the TypeScript sources under a test
- * runner) — is the sequential reader. TNS_READ_WORKER=0 turns it off.
+ * For long forward reads; anything else — a read from a seq, a small file, no checks asked, or no compiled worker
+ * script next to this module (the TypeScript sources under a test runner) — is the sequential reader.
+ * TNS_READ_WORKER=0 turns it off. Measured on this project's 2-vCPU machine (bench/replay.bench.mjs), replay
+ * with it is no faster than replay validating in-thread (the second core also runs V8's parallel scavenges), so
+ * the replay path does not use it yet: it is the base for moving more of the read off the replaying thread.
  */
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -94,8 +94,11 @@ function careful(rec: EventRecord): boolean {
   return rec.recorded === true && rec.outcome !== undefined && (rec.outcome.errno !== undefined || unbound(rec.op as Op, rec.outcome));
 }
 
-/** 'mutable': how many records at most are re-applied from a copy of the working world after a throwing event. */
-const CHECKPOINT_EVERY = 16384;
+/**
+ * How many records at most are re-applied after a throwing event: past this, the checkpoint moves up to the
+ * working world at the next batch ('shadow': a state is materialized; 'mutable': a copy of the working world).
+ */
+const CHECKPOINT_EVERY = Number(process.env.TNS_CHECKPOINT_EVERY ?? 4096);
 
 class Abort extends Error {
   constructor(
@@ -220,9 +223,12 @@ export class Projector {
    */
   private stepWork(batch: readonly EventRecord[]): Divergence[] {
     const found: Divergence[] = [];
-    if (this.engine === 'mutable' && this.since.length >= CHECKPOINT_EVERY) {
-      this.checkpoint = structuredClone(this.work!);
-      this.since = [];
+    // Bound what a rebuild re-applies, and what is kept for it (records kept alive are old-generation garbage).
+    if (this.since.length >= CHECKPOINT_EVERY) {
+      if (this.engine === 'mutable') {
+        this.checkpoint = structuredClone(this.work!);
+        this.since = [];
+      } else this.materialize();
     }
     // Since the checkpoint: `earlier` records of earlier batches, then this batch's from `batchFrom`; `found`
     // holds foundMark divergences from before the checkpoint.

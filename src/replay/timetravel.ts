@@ -10,7 +10,7 @@
 import { freeze } from 'immer';
 import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord } from '../events/index.js';
-import { ledgerInfo, openSnapshotStore, readLedgerBatchesChecked, readLedgerBatchesSync, type SnapshotStore } from '../ledger/index.js';
+import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
 import { inferGenesis } from './genesis.js';
 import type { Divergence } from './outcome.js';
@@ -119,7 +119,7 @@ export class Timeline {
       // Batches only bound memory: the state is made once, at the end (materialize), and snapshots are written
       // from the working world at their boundaries, so a long replay pays no per-batch state.
       const batchSize = 8192;
-      for (const batch of readLedgerBatchesChecked(this.path, { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false })) {
+      for (const batch of readLedgerBatchesSync(this.path, { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false })) {
         // Cut batches at snapshot boundaries so the working world is there when a snapshot is written (seqs in a
         // batch are contiguous: the reader checks it).
         let i = 0;
@@ -386,7 +386,7 @@ export function bisect(ledger: string, pred: Predicate, opts: TimeTravelOptions 
       if (test(w, rec)) found = rec;
     },
   });
-  for (const batch of readLedgerBatchesChecked(ledger, { toSeq: opts.toSeq, validate: opts.validate !== false })) {
+  for (const batch of readLedgerBatchesSync(ledger, { toSeq: opts.toSeq, validate: opts.validate !== false })) {
     proj.step(batch);
     opts.onProgress?.(batch[batch.length - 1].seq);
     if (found) break;
@@ -469,7 +469,7 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     },
   });
   let first = true;
-  for (const batch of readLedgerBatchesChecked(ledger, { toSeq: seq, validate: opts.validate !== false })) {
+  for (const batch of readLedgerBatchesSync(ledger, { toSeq: seq, validate: opts.validate !== false })) {
     if (first) {
       // The genesis may already hold it (an initial namespace): start from its count there.
       const g = createWorld(inferGenesis(batch, opts.world).options).namespaces[inum];
