@@ -98,7 +98,7 @@ function careful(rec: EventRecord): boolean {
  * How many records at most are re-applied after a throwing event: past this, the checkpoint moves up to the
  * working world at the next batch ('shadow': a state is materialized; 'mutable': a copy of the working world).
  */
-const CHECKPOINT_EVERY = Number(process.env.TNS_CHECKPOINT_EVERY ?? 4096);
+const CHECKPOINT_EVERY = 4096;
 
 class Abort extends Error {
   constructor(
