@@ -21,7 +21,7 @@
  * own, defined, known ones (and refuses any other own, defined key). Equal counts mean no field came from a
  * prototype, so every value read is the own value the reference would have checked.
  */
-import type { OptS, Props, S } from './dsl.js';
+import type { ObjS, OptS, Props, S, UnionS } from './dsl.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -174,20 +174,7 @@ function guardFn(g: Gen, s: S): string {
 }`;
       });
     case 'union':
-      return g.memoized(s, 'u', (name) => {
-        const cases = s.variants.map((variant) => {
-          const t = (variant.props as Props)[s.tag];
-          if (!t || t.k !== 'lit') throw new TypeError(`union on "${s.tag}": a variant has no literal "${s.tag}"`);
-          return `case ${literal(t.value)}: return ${guardFn(g, variant)}(v);`;
-        });
-        return `function ${name}(v) {
-  if (typeof v !== "object" || v === null) return false;
-  switch (v[${JSON.stringify(s.tag)}]) {
-    ${cases.join('\n    ')}
-    default: return false;
-  }
-}`;
-      });
+      return g.memoized(s, 'u', (name) => unionDispatch(name, s, (variant) => guardFn(g, variant), 'false'));
     default:
       throw new TypeError(`no guard for a ${s.k} schema`);
   }
@@ -268,23 +255,26 @@ function encodeFn(g: Gen, s: S): string {
   return out + "}";
 }`);
     case 'union':
-      return g.memoized(s, 'U', (name) => {
-        const cases = s.variants.map((variant) => {
-          const t = (variant.props as Props)[s.tag];
-          if (!t || t.k !== 'lit') throw new TypeError(`union on "${s.tag}": a variant has no literal "${s.tag}"`);
-          return `case ${literal(t.value)}: return ${encodeFn(g, variant)}(v);`;
-        });
-        return `function ${name}(v) {
-  if (typeof v !== "object" || v === null) return undefined;
-  switch (v[${JSON.stringify(s.tag)}]) {
-    ${cases.join('\n    ')}
-    default: return undefined;
-  }
-}`;
-      });
+      return g.memoized(s, 'U', (name) => unionDispatch(name, s, (variant) => encodeFn(g, variant), 'undefined'));
     default:
       throw new TypeError(`no encoder for a ${s.k} schema`);
   }
+}
+
+/** A generated function that switches on the union's tag to the variant's function; `miss` for anything else. */
+function unionDispatch(name: string, s: UnionS<string, readonly ObjS<any>[]>, variantFn: (variant: ObjS<any>) => string, miss: string): string {
+  const cases = s.variants.map((variant) => {
+    const t = (variant.props as Props)[s.tag];
+    if (!t || t.k !== 'lit') throw new TypeError(`union on "${s.tag}": a variant has no literal "${s.tag}"`);
+    return `case ${literal(t.value)}: return ${variantFn(variant)}(v);`;
+  });
+  return `function ${name}(v) {
+  if (typeof v !== "object" || v === null) return ${miss};
+  switch (v[${JSON.stringify(s.tag)}]) {
+    ${cases.join('\n    ')}
+    default: return ${miss};
+  }
+}`;
 }
 
 /** Only plain objects have a canonical encoding (the reference throws for others: let it). */
