@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ledgerInfo, readLedgerBatchesChecked, readLedgerBatchesSync } from '../dist/ledger/index.js';
+import { ledgerInfo, readLedgerBatchesSync } from '../dist/ledger/index.js';
 import { writeSynth } from '../dist/replay/synth.js';
 import { Projector } from '../dist/replay/project.js';
 import { Timeline } from '../dist/replay/timetravel.js';
@@ -69,12 +69,11 @@ async function rawParse(path) {
 }
 
 /** The records through a Projector: a state (one immer produce) per `batch` records, or only at the end (advance). */
-function replay(path, engine, validate, batch, statePerBatch, checkingThread = false) {
+function replay(path, engine, validate, batch, statePerBatch) {
   const t = performance.now();
   const p = new Projector({ engine });
   let n = 0;
-  const read = checkingThread ? readLedgerBatchesChecked(path, { batchSize: batch, validate, parallel: true }) : readLedgerBatchesSync(path, { batchSize: batch, validate });
-  for (const b of read) {
+  for (const b of readLedgerBatchesSync(path, { batchSize: batch, validate })) {
     if (statePerBatch) p.step(b);
     else p.advance(b);
     n += b.length;
@@ -106,7 +105,6 @@ for (const [name, fn, reps] of [
   ['tns replay (default: + a snapshot every 1000)', () => timelineReplay(path, 1000), 1],
   ['Projector shadow, validated, a state per 8192', () => replay(path, 'shadow', true, 8192, true), RUNS],
   ['Projector shadow, validated, a state per 1000', () => replay(path, 'shadow', true, 1000, true), RUNS],
-  ['Projector shadow, validated on a worker thread, state at the end', () => replay(path, 'shadow', true, 8192, false, true), RUNS],
   ['Projector shadow, trusted read, state at the end', () => replay(path, 'shadow', false, 8192, false), RUNS],
   ['Projector mutable, trusted read (final state only)', () => replay(path, 'mutable', false, 8192, false), RUNS],
   ['Projector draft (apply on immer drafts), a state per 1000', () => replay(path, 'draft', false, 1000, true), 1],

@@ -30,4 +30,3 @@ export {
   type Fault,
   type FaultReason,
 } from './errors.js';
-export { readLedgerBatchesChecked, usesCheckingThread, PARALLEL_MIN_BYTES, type CheckedReadOptions } from './parallel.js';

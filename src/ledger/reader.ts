@@ -31,8 +31,6 @@ export interface ReadOptions {
   batchSize?: number;
   /** Use (and maintain) the sidecar index to seek (default true). */
   useIndex?: boolean;
-  /** Read only the first `endOffset` bytes of the file (default: its size when reading starts). */
-  endOffset?: number;
 }
 
 function fault(path: string, line: number, offset: number, reason: Fault['reason'], message: string, seq?: number): LedgerCorruptError {
@@ -107,7 +105,7 @@ function* readBatches(path: string, opts: ReadOptions, retried: boolean): Genera
   }
   const fd = openLedgerFile(path);
   try {
-    const size = opts.endOffset !== undefined ? Math.min(opts.endOffset, fstatSync(fd).size) : fstatSync(fd).size;
+    const size = fstatSync(fd).size;
     const scanner = new LineScanner(fd, start.offset, size, start.line);
     let prevSeq: number | undefined;
     let prevHash: string | undefined;

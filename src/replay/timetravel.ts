@@ -109,7 +109,6 @@ export class Timeline {
     });
     const from = start?.seq ?? 0;
     const K = this.snapshotEvery;
-    let lastRec: EventRecord | undefined;
     if (seq === 0 && !proj.current) {
       for (const head of readLedgerBatchesSync(this.path, { toSeq: 64, validate: this.opts.validate !== false })) {
         proj.begin(head);
@@ -131,7 +130,7 @@ export class Timeline {
           }
           const part = i === 0 && j === batch.length ? batch : batch.slice(i, j);
           proj.advance(part);
-          lastRec = part[part.length - 1];
+          const lastRec = part[part.length - 1];
           const at = lastRec.seq;
           if (K > 0 && at % K === 0 && at > from && this.store && !this.knownSnapshots().has(at) && engine !== 'mutable') {
             this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState);
@@ -146,7 +145,6 @@ export class Timeline {
     if (seq > 0 && proj.current.seq < seq) throw new SeqRangeError(this.path, seq, proj.current.seq);
     const out: StateAt = { seq: proj.current.seq, world: proj.current.world, from, divergences: proj.divergences };
     if (seq === 0) out.seq = 0;
-    void lastRec;
     if (engine !== 'mutable') this.remember(out);
     return out;
   }
