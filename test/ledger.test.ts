@@ -272,6 +272,27 @@ describe('sidecar index', () => {
     expect((await all(file, { fromSeq: 520, toSeq: 520 })).map((r) => r.seq)).toEqual([520]);
     expect(loadIndex(file)!.index.offsets[2]).toBe(index.offsets[2]);
   });
+
+  it('a short read is sized by the index, but a wrong end offset or a line longer than the read only costs more reads', async () => {
+    const w = openLedger(file, { create: true, ...quiet });
+    w.append(evs(1, 600));
+    // Lines of 40 kB (more than the smallest read) around seq 620.
+    w.append(Array.from({ length: 40 }, (_, k) => ({ ...ev(601 + k), outcome: { ret: 0, text: 'x'.repeat(40_000 + k) } })));
+    w.append(evs(641, 400));
+    w.close();
+    const { index } = loadIndex(file)!;
+    const seqs = (rs: { seq: number }[]) => rs.map((r) => r.seq);
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, k) => a + k);
+    expect(seqs(await all(file, { fromSeq: 520, toSeq: 700 }))).toEqual(range(520, 700));
+    expect((await all(file, { fromSeq: 630, toSeq: 630 }))[0].outcome!.text).toHaveLength(40_029);
+    // The entry after the range (seq 769) says the range ends 10 bytes after seq 513's line starts.
+    const buf = readFileSync(indexPathOf(file));
+    buf.writeDoubleLE(index.offsets[2] + 10, 64 + 8 * 3);
+    writeFileSync(indexPathOf(file), buf);
+    expect(loadIndex(file, { save: false })!.status).toBe('current');
+    expect(seqs(await all(file, { fromSeq: 514, toSeq: 760 }))).toEqual(range(514, 760));
+    expect(readRecordAt(file, 700)!.seq).toBe(700);
+  });
 });
 
 describe('verify and repair', () => {

@@ -11,7 +11,7 @@
  */
 import { decodeRecord, RecordError, type EventRecord } from '../events/index.js';
 import { LedgerCorruptError, type Fault } from './errors.js';
-import { LineScanner, openLedgerFile, withFile } from './scan.js';
+import { CHUNK_BYTES, LineScanner, openLedgerFile, withFile } from './scan.js';
 import { loadIndex, seekPoint } from './seqindex.js';
 import { closeSync, fstatSync, unlinkSync } from 'node:fs';
 import { indexPathOf } from './paths.js';
@@ -85,6 +85,9 @@ export function* readLedgerBatchesSync(path: string, opts: ReadOptions = {}): Ge
 
 class IndexLie extends Error {}
 
+/** The smallest read for a bounded seek (a few records' worth; the scanner's buffer grows for a longer line). */
+const MIN_SEEK_CHUNK = 16 * 1024;
+
 function* readBatches(path: string, opts: ReadOptions, retried: boolean): Generator<EventRecord[], void, undefined> {
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
   const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
@@ -94,19 +97,26 @@ function* readBatches(path: string, opts: ReadOptions, retried: boolean): Genera
   const batchSize = Math.max(1, opts.batchSize ?? 1024);
   if (toSeq < fromSeq) return;
   let start = { offset: 0, line: 1 };
+  let chunkBytes = CHUNK_BYTES;
   if (fromSeq > 1 && opts.useIndex !== false) {
     const loaded = loadIndex(path);
     if (loaded) {
-      if (fromSeq > loaded.index.lastSeq) {
+      const ix = loaded.index;
+      if (fromSeq > ix.lastSeq) {
         // Past what the index covers: start at its last stride point (the log may have grown since).
-        start = seekPoint(loaded.index, loaded.index.lastSeq);
-      } else start = seekPoint(loaded.index, fromSeq);
+        start = seekPoint(ix, ix.lastSeq);
+      } else start = seekPoint(ix, fromSeq);
+      // A short read (one record, a seek's few hundred): the stride point after toSeq says how many bytes are
+      // needed, so read about that much rather than a whole chunk, of which every line would be decoded. Only the
+      // size of the reads: a wrong offset (the index is a hint) just means more reads.
+      const after = Math.floor((toSeq - 1) / ix.stride) + 1;
+      if (after < ix.offsets.length) chunkBytes = Math.min(CHUNK_BYTES, Math.max(MIN_SEEK_CHUNK, ix.offsets[after] - start.offset));
     }
   }
   const fd = openLedgerFile(path);
   try {
     const size = fstatSync(fd).size;
-    const scanner = new LineScanner(fd, start.offset, size, start.line);
+    const scanner = new LineScanner(fd, start.offset, size, start.line, chunkBytes);
     let prevSeq: number | undefined;
     let prevHash: string | undefined;
     let batch: EventRecord[] = [];
