@@ -435,4 +435,27 @@ describe('snapshots', () => {
     expect(() => store.writeSnapshot(5, 'zz', 1)).toThrow('64 hex digits');
     expect(() => store.writeSnapshot(5, h(5), undefined)).toThrow('not JSON');
   });
+
+  it('nearestSnapshot: a given list of seqs instead of the directory, files gone since skipped quietly, the checked text to a parse of choice', () => {
+    write(100);
+    const warnings: string[] = [];
+    const store = openSnapshotStore(file, (m) => warnings.push(m));
+    const h = (s: number) => readRecordAt(file, s)!.hash;
+    store.writeSnapshot(10, h(10), { at: 10 });
+    store.writeSnapshot(20, h(20), { at: 20 });
+    store.writeSnapshot(30, h(30), { at: 30 });
+    // Only the listed seqs are candidates (30 exists but is not listed), in any order.
+    expect(store.nearestSnapshot(99, { seqs: [20, 10] })!.state).toEqual({ at: 20 });
+    // 40 was listed but is gone: not a warning, the next one down is used.
+    expect(store.nearestSnapshot(99, { seqs: [10, 40, 30] })!.seq).toBe(30);
+    expect(warnings).toEqual([]);
+    expect(store.nearestSnapshot(99, { parse: (t) => t })).toEqual({ seq: 30, hash: h(30), state: '{"at":30}' });
+    // The parse sees only checked text: a damaged one is dropped first.
+    const f30 = join(`${file}.snap`, '0000000000000030.json');
+    writeFileSync(f30, readFileSync(f30, 'utf8').replace('30}', '31}'));
+    const parsed: string[] = [];
+    expect(store.nearestSnapshot(99, { parse: (t) => (parsed.push(t), t) })!.seq).toBe(20);
+    expect(parsed).toEqual(['{"at":20}']);
+    expect(warnings.join()).toContain('does not match its checksum');
+  });
 });

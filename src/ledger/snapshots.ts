@@ -26,6 +26,13 @@ export interface Snapshot<S = unknown> {
   state: S;
 }
 
+export interface NearestOptions<S> {
+  /** The stored seqs, when the caller has just listed them (saves reading the directory again); files gone since are skipped. */
+  seqs?: readonly number[];
+  /** How the state text becomes the state, once it passed both checks (default JSON.parse; a caller may keep the text). */
+  parse?: (text: string) => S;
+}
+
 const NAME = /^(\d{16})\.json$/;
 
 export class SnapshotStore {
@@ -84,11 +91,12 @@ export class SnapshotStore {
    * The newest snapshot at or before `seq` that is intact and belongs to this log, or undefined. Stale or
    * damaged snapshots met on the way are deleted (with a warning).
    */
-  nearestSnapshot<S = unknown>(seq: number): Snapshot<S> | undefined {
-    const seqs = this.list().filter((s) => s <= seq).reverse();
+  nearestSnapshot<S = unknown>(seq: number, opts: NearestOptions<S> = {}): Snapshot<S> | undefined {
+    const seqs = (opts.seqs ?? this.list()).filter((s) => s <= seq).sort((a, b) => b - a);
     for (const s of seqs) {
       const file = join(this.dir, `${String(s).padStart(16, '0')}.json`);
-      const why = this.check(file, s);
+      const why = this.check(file, s, opts.parse ?? JSON.parse);
+      if (why === null) continue; // deleted since it was listed
       if (typeof why === 'string') {
         this.onWarning(`${file}: ${why}; deleted`);
         try {
@@ -114,11 +122,12 @@ export class SnapshotStore {
     return n;
   }
 
-  private check(file: string, s: number): Snapshot | string {
+  private check<S>(file: string, s: number, parse: (text: string) => S): Snapshot<S> | string | null {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       return `unreadable (${(e as Error).message})`;
     }
     const nl = text.indexOf('\n');
@@ -137,7 +146,7 @@ export class SnapshotStore {
     const rec = readRecordAt(this.ledgerPath, s);
     if (!rec) return `stale: the log has no record ${s} any more`;
     if (rec.hash !== head.hash) return `stale: record ${s} in the log has another hash (the log was rewritten)`;
-    return { seq: s, hash: head.hash, state: JSON.parse(body) as unknown };
+    return { seq: s, hash: head.hash, state: parse(body) };
   }
 }
 
