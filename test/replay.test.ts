@@ -70,6 +70,58 @@ describe('projection', () => {
   });
 });
 
+describe('finish() and a given working copy', () => {
+  const records = synthRecords(3000, 12);
+
+  it('finish(): the working world frozen as the state, equal to materialize(); later states share structure with it and do not change it', () => {
+    const p = new Projector({ engine: 'shadow' });
+    p.advance(records.slice(0, 1000));
+    const early = p.materialize();
+    p.advance(records.slice(1000, 1700));
+    const work = p.working();
+    const fin = p.finish()!;
+    expect(fin.seq).toBe(1700);
+    expect(fin.world).toBe(work); // handed over, not compared and copied
+    expect(Object.isFrozen(fin.world.tasks)).toBe(true);
+    expect(Object.isFrozen(fin.world.namespaces[fin.world.init.time].offsets)).toBe(true);
+    expect(plain(fin.world)).toEqual(plain(applySequentially(records.slice(0, 1700))));
+    const frozenText = JSON.stringify(fin.world);
+    expect(p.finish()!.world).toBe(fin.world); // nothing since: the same state
+    p.advance(records.slice(1700, 2200));
+    expect(p.working()).not.toBe(fin.world);
+    const next = p.materialize();
+    expect(plain(next.world)).toEqual(plain(applySequentially(records.slice(0, 2200))));
+    expect(JSON.stringify(fin.world)).toBe(frozenText);
+    expect(next.world.namespaces[next.world.init.time].offsets).toBe(fin.world.namespaces[fin.world.init.time].offsets);
+    expect(plain(early.world)).toEqual(plain(applySequentially(records.slice(0, 1000))));
+    expect(new Projector({}).finish()).toBeUndefined();
+  });
+
+  for (const engine of ['shadow', 'mutable'] as const)
+    it(`${engine}: a start state with a working copy — the copy is the working world, the start state stays the rebuild checkpoint`, () => {
+      const mixed: EventInput[] = [];
+      for (let i = 0; i < 40; i++) {
+        mixed.push({ op: { call: 'fork', tid: 1, child: 10 + i }, pid: 1, outcome: { ret: 10 + i } });
+        // The model throws (no task 5000+i): the working world is rebuilt from the checkpoint.
+        if (i % 3 === 0) mixed.push({ op: { call: 'unshare', tid: 5000 + i, flags: CLONE.NEWTIME }, pid: 5000 + i, outcome: { ret: 0 } });
+      }
+      const all = seal(mixed);
+      const head = new Projector({ engine: 'shadow' });
+      head.step(all.slice(0, 20));
+      const start = head.current!.world;
+      const startText = JSON.stringify(start);
+      const working = JSON.parse(startText) as World;
+      const p = new Projector({ engine, start: { seq: 20, world: start, working } });
+      expect(p.working()).toBe(working);
+      for (let i = 20; i < all.length; i += 3) p.advance(all.slice(i, i + 3));
+      const one = new Projector({ engine });
+      one.step(all);
+      expect(plain(p.finish()!.world)).toEqual(plain(one.current!.world));
+      expect(p.divergences.map((d) => d.seq)).toEqual(one.divergences.filter((d) => d.seq > 20).map((d) => d.seq));
+      expect(JSON.stringify(start)).toBe(startText);
+    });
+});
+
 /** A little history: task 1 forks 2; 2 drops root; then whatever the test adds. */
 function base(): EventInput[] {
   return [

@@ -19,7 +19,7 @@
  *  - the model throwing (ModelError: an unknown task, a binding conflict) is reported as kind 'model-error' and
  *    the event is skipped: the batch is re-run up to it, so a half-applied event never stays in the world.
  */
-import { Immer, original } from 'immer';
+import { freeze, Immer, original } from 'immer';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord } from '../events/index.js';
@@ -32,8 +32,12 @@ export type Engine = 'shadow' | 'draft' | 'mutable';
 export interface ProjectOptions {
   /** World options that win over the inferred genesis (see genesis.ts). */
   world?: WorldOptions;
-  /** A state to start from instead of the genesis (a snapshot): its seq and world. */
-  start?: { seq: number; world: World };
+  /**
+   * A state to start from instead of the genesis (a snapshot): its seq and world. `working`, when given, is a
+   * mutable copy of `world` that nothing else holds (e.g. a second parse of a snapshot): it becomes the working
+   * world instead of a structuredClone of `world`.
+   */
+  start?: { seq: number; world: World; working?: World };
   /** Events per produce (default 1000). */
   batchSize?: number;
   /** Tolerance for recorded clock readings, ns (default 100 ms). */
@@ -140,7 +144,7 @@ export class Projector {
     this.immer = new Immer({ autoFreeze: this.engine !== 'mutable' });
     this.tol = opts.tsToleranceNs ?? DEFAULT_TS_TOLERANCE_NS;
     this.seq = opts.start?.seq ?? 0;
-    if (opts.start) this.setStart(opts.start.world);
+    if (opts.start) this.setStart(opts.start.world, opts.start.working);
   }
 
   /** The current state (undefined before the first batch when no start state was given). */
@@ -148,14 +152,15 @@ export class Projector {
     return this.state ? this.materialize() : undefined;
   }
 
-  private setStart(w: World): void {
+  private setStart(w: World, working?: World): void {
     if (this.engine === 'mutable') {
-      this.work = Object.isFrozen(w) ? structuredClone(w) : w;
+      this.work = working ?? (Object.isFrozen(w) ? structuredClone(w) : w);
       this.state = this.work;
-      this.checkpoint = structuredClone(this.work);
+      // Given a working copy, `w` is a copy nobody changes: the checkpoint a rebuild clones.
+      this.checkpoint = working ? w : structuredClone(this.work);
     } else {
       this.state = Object.isFrozen(w) ? w : this.immer.produce(structuredClone(w), () => {});
-      if (this.engine === 'shadow') this.work = structuredClone(this.state);
+      if (this.engine === 'shadow') this.work = working ?? structuredClone(this.state);
       this.checkpoint = this.state;
     }
     this.since = [];
@@ -206,12 +211,34 @@ export class Projector {
   }
 
   /**
+   * The state after the last record, for a caller that needs no sharing with the state before it (a seek from a
+   * snapshot or the genesis, whose start state nobody else holds): with 'shadow', the working world itself is
+   * frozen as the state — one deep freeze instead of a produce that compares the whole world with the last state.
+   * States made after it share structure with it as usual; the next batch starts a new working copy.
+   * Other engines: the same as materialize(). Undefined before the first batch (like `current`).
+   */
+  finish(): ProjectedState | undefined {
+    if (!this.state) return undefined;
+    if (this.engine !== 'shadow' || this.since.length === 0) return this.materialize();
+    this.state = freeze(this.work!, true);
+    this.work = undefined;
+    this.checkpoint = this.state;
+    this.since = [];
+    return { seq: this.seq, world: this.state };
+  }
+
+  /**
    * The working world as it is after the last record ('shadow' and 'mutable'; the state itself with 'draft'):
    * read it (e.g. to serialise a snapshot), do not keep or change it.
    */
   working(): World {
     if (!this.state) throw new Error('working() before any batch');
-    return this.engine === 'draft' ? this.state : this.work!;
+    return this.engine === 'draft' ? this.state : this.workingWorld();
+  }
+
+  /** The working world, made again from the state after finish() handed the last one over. */
+  private workingWorld(): World {
+    return (this.work ??= structuredClone(this.state!));
   }
 
   /**
@@ -223,6 +250,7 @@ export class Projector {
    */
   private stepWork(batch: readonly EventRecord[]): Divergence[] {
     const found: Divergence[] = [];
+    this.workingWorld();
     // Bound what a rebuild re-applies, and what is kept for it (records kept alive are old-generation garbage).
     if (this.since.length >= CHECKPOINT_EVERY) {
       if (this.engine === 'mutable') {
