@@ -77,21 +77,32 @@ export class Timeline {
     return this.known;
   }
 
-  /** The nearest usable starting point at or before seq: a cached state, a snapshot, or the genesis. */
-  private startFor(seq: number): { seq: number; world: World } | undefined {
+  /**
+   * The nearest usable starting point at or before seq: a cached state (`cached`: a state of this Timeline, which
+   * the new one shares structure with), a snapshot, or the genesis (undefined).
+   */
+  private startFor(seq: number): { seq: number; world: World; working?: World; cached?: true } | undefined {
     let best: StateAt | undefined;
     for (const s of this.cache.values()) if (s.seq <= seq && (!best || s.seq > best.seq)) best = s;
     if (this.store && this.opts.useSnapshots !== false) {
-      const candidates = [...this.knownSnapshots()].filter((s) => s <= seq && (!best || s > best.seq));
+      const known = [...this.knownSnapshots()];
+      const candidates = known.filter((s) => s <= seq && (!best || s > best.seq));
       if (candidates.length > 0) {
-        const snap = this.store.nearestSnapshot<SnapshotState>(seq);
-        if (snap && snap.state && (snap.state as SnapshotState).kind === 'tns-world' && (!best || snap.seq > best.seq))
+        // The state text (checked against its checksum and the log) is parsed twice: a frozen start state and the
+        // projector's working world — cheaper than a structuredClone of the first.
+        const snap = this.store.nearestSnapshot<string>(seq, { seqs: known, parse: (text) => text });
+        const state = snap ? (JSON.parse(snap.state) as Partial<SnapshotState> | null) : undefined;
+        if (snap && state && state.kind === 'tns-world' && (!best || snap.seq > best.seq))
           // upgradeWorld: a snapshot written before the model kept free-id lists gets them derived from its tables.
-          return { seq: snap.seq, world: freeze(upgradeWorld((snap.state as SnapshotState).world), true) };
-        if (!snap) this.known = undefined; // stale ones were deleted
+          return {
+            seq: snap.seq,
+            world: freeze(upgradeWorld(state.world!), true),
+            working: upgradeWorld((JSON.parse(snap.state) as SnapshotState).world),
+          };
+        if (!snap || snap.seq !== candidates.reduce((a, b) => Math.max(a, b))) this.known = undefined; // stale ones were deleted
       }
     }
-    return best ? { seq: best.seq, world: best.world } : undefined;
+    return best ? { seq: best.seq, world: best.world, cached: true } : undefined;
   }
 
   /** Replay forward from the best start to `seq`, writing snapshots on the way. */
@@ -103,7 +114,7 @@ export class Timeline {
     const start = this.startFor(seq);
     const proj = new Projector({
       ...(this.opts.world ? { world: this.opts.world } : {}),
-      ...(start && start.seq > 0 ? { start } : {}),
+      ...(start && start.seq > 0 ? { start: { seq: start.seq, world: start.world, ...(start.working ? { working: start.working } : {}) } } : {}),
       ...(this.opts.tsToleranceNs !== undefined ? { tsToleranceNs: this.opts.tsToleranceNs } : {}),
       engine,
     });
@@ -141,9 +152,12 @@ export class Timeline {
         this.opts.onProgress?.(batch[batch.length - 1].seq);
       }
     }
-    if (!proj.current) throw new SeqRangeError(this.path, seq, 0);
-    if (seq > 0 && proj.current.seq < seq) throw new SeqRangeError(this.path, seq, proj.current.seq);
-    const out: StateAt = { seq: proj.current.seq, world: proj.current.world, from, divergences: proj.divergences };
+    // A state that started from a cached one shares structure with it (materialize); from a snapshot or the
+    // genesis, nothing else holds the start state, and the working world is frozen as the state (finish: cheaper).
+    const end = start?.cached ? proj.current : proj.finish();
+    if (!end) throw new SeqRangeError(this.path, seq, 0);
+    if (seq > 0 && end.seq < seq) throw new SeqRangeError(this.path, seq, end.seq);
+    const out: StateAt = { seq: end.seq, world: end.world, from, divergences: proj.divergences };
     if (seq === 0) out.seq = 0;
     if (engine !== 'mutable') this.remember(out);
     return out;
