@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   ConcurrencyError,
@@ -403,6 +404,14 @@ describe('verify and repair', () => {
   });
 });
 
+/** Flip one bit of a snapshot's stored state (the bytes after its header line). */
+function flipStateBit(f: string, at = 0.5): void {
+  const b = readFileSync(f);
+  const nl = b.indexOf(10);
+  b[nl + 1 + Math.floor((b.length - nl - 1) * at)] ^= 4;
+  writeFileSync(f, b);
+}
+
 describe('snapshots', () => {
   it('stores JSON states, finds the nearest at or before a seq, drops stale and damaged ones', () => {
     write(100);
@@ -420,9 +429,9 @@ describe('snapshots', () => {
     expect(s2.nearestSnapshot(70)!.seq).toBe(50);
     expect(warnings.join()).toContain('stale: record 60 in the log has another hash');
     expect(s2.list()).toEqual([10, 50]);
-    // Damaged state text: caught by its checksum.
+    // A damaged state (one bit of the stored bytes): caught by its checksum.
     const f50 = join(`${file}.snap`, '0000000000000050.json');
-    writeFileSync(f50, readFileSync(f50, 'utf8').replace('"big"', '"bug"'));
+    flipStateBit(f50);
     expect(s2.nearestSnapshot(70)!.seq).toBe(10);
     expect(warnings.join()).toContain('does not match its checksum');
     // Past the end of the log (after a cut): stale.
@@ -452,10 +461,53 @@ describe('snapshots', () => {
     expect(store.nearestSnapshot(99, { parse: (t) => t })).toEqual({ seq: 30, hash: h(30), state: '{"at":30}' });
     // The parse sees only checked text: a damaged one is dropped first.
     const f30 = join(`${file}.snap`, '0000000000000030.json');
-    writeFileSync(f30, readFileSync(f30, 'utf8').replace('30}', '31}'));
+    flipStateBit(f30);
     const parsed: string[] = [];
     expect(store.nearestSnapshot(99, { parse: (t) => (parsed.push(t), t) })!.seq).toBe(20);
     expect(parsed).toEqual(['{"at":20}']);
     expect(warnings.join()).toContain('does not match its checksum');
+  });
+
+  it('are stored compressed (raw deflate) with the sha256 of the stored bytes; version 1 files (plain JSON) are still read and checked', () => {
+    write(100);
+    const warnings: string[] = [];
+    const store = openSnapshotStore(file, (m) => warnings.push(m));
+    const h = (s: number) => readRecordAt(file, s)!.hash;
+    const big = { tasks: Array.from({ length: 500 }, (_, i) => ({ tid: i, state: 'running', comm: 'sleep' })) };
+    const f = store.writeSnapshot(40, h(40), big);
+    const data = readFileSync(f);
+    const nl = data.indexOf(10);
+    const head = JSON.parse(data.toString('utf8', 0, nl));
+    const json = JSON.stringify(big);
+    expect(head).toMatchObject({ v: 2, seq: 40, hash: h(40), bytes: json.length, enc: 'deflate' });
+    expect(data.length - nl - 1).toBeLessThan(json.length / 5);
+    expect(store.nearestSnapshot(45)!.state).toEqual(big);
+    // Version 1, as written before: the JSON itself after the header, its sha256 over the JSON.
+    const v1 = (seq: number, state: unknown) => {
+      const body = JSON.stringify(state);
+      const sha = createHash('sha256').update(body).digest('hex');
+      writeFileSync(join(`${file}.snap`, `${String(seq).padStart(16, '0')}.json`), `${JSON.stringify({ v: 1, seq, hash: h(seq), sha256: sha, bytes: body.length })}\n${body}`);
+    };
+    v1(60, { at: 60 });
+    expect(store.nearestSnapshot(70)).toEqual({ seq: 60, hash: h(60), state: { at: 60 } });
+    flipStateBit(join(`${file}.snap`, '0000000000000060.json'));
+    expect(store.nearestSnapshot(70)!.seq).toBe(40);
+    expect(warnings.join()).toContain('0000000000000060.json: damaged: the state does not match its checksum');
+    // A header whose length disagrees with the decompressed state: damaged (the sha256 covers only the stored bytes).
+    const withBytes = Buffer.concat([Buffer.from(`${JSON.stringify({ ...head, bytes: json.length + 1 })}\n`), data.subarray(nl + 1)]);
+    writeFileSync(f, withBytes);
+    expect(store.nearestSnapshot(45)).toBeUndefined();
+    expect(warnings.join()).toContain(`damaged: the state is ${json.length} bytes, its header says ${json.length + 1}`);
+    // Stored bytes that match their sha256 but are not deflate data (a writer's bug, not a bit flip): damaged.
+    const junk = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x13]);
+    writeFileSync(f, Buffer.concat([Buffer.from(`${JSON.stringify({ ...head, sha256: createHash('sha256').update(junk).digest('hex') })}\n`), junk]));
+    expect(store.nearestSnapshot(45)).toBeUndefined();
+    expect(warnings.join()).toContain('damaged: the state does not decompress');
+    // An unknown encoding: damaged, never guessed at.
+    store.writeSnapshot(20, h(20), { at: 20 });
+    const f20 = join(`${file}.snap`, '0000000000000020.json');
+    writeFileSync(f20, readFileSync(f20, 'latin1').replace('"enc":"deflate"', '"enc":"xz"'), 'latin1');
+    expect(store.nearestSnapshot(45)).toBeUndefined();
+    expect(warnings.join()).toContain('0000000000000020.json: damaged: bad header');
   });
 });

@@ -52,10 +52,32 @@ describe('stateAt', () => {
   it('a damaged snapshot is not trusted: the state is recomputed from the log', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     const f = join(`${ledger}.snap`, `${String(3000).padStart(16, '0')}.json`);
-    writeFileSync(f, readFileSync(f, 'utf8').replace('"count":', '"count":1'));
+    // One bit of the stored state flipped (the bytes after the header line).
+    const b = readFileSync(f);
+    const nl = b.indexOf(10);
+    b[nl + 1 + Math.floor((b.length - nl - 1) / 2)] ^= 4;
+    writeFileSync(f, b);
     const s = stateAt(ledger, 3500);
     expect(s.from).toBe(2000);
     expect(plain(s.world)).toEqual(plain(applySequentially(records.slice(0, 3500))));
+  });
+
+  it('a state from a snapshot is deeply frozen; a step from a cached state shares what did not change with it', () => {
+    const tl = new Timeline(ledger, { snapshotEvery: 0 });
+    const a = tl.stateAt(4321);
+    expect(a.from).toBe(4000);
+    const frozen = (x: unknown): boolean => typeof x !== 'object' || x === null || (Object.isFrozen(x) && Object.values(x).every(frozen));
+    expect(frozen(a.world)).toBe(true);
+    const text = JSON.stringify(a.world);
+    const b = tl.stateAt(4400);
+    expect(b.from).toBe(4321);
+    expect(plain(b.world)).toEqual(plain(applySequentially(records.slice(0, 4400))));
+    expect(frozen(b.world)).toBe(true);
+    expect(JSON.stringify(a.world)).toBe(text);
+    const same = Object.keys(b.world.tasks).filter((k) => b.world.tasks[Number(k)] === a.world.tasks[Number(k)]);
+    const unchanged = Object.keys(b.world.tasks).filter((k) => JSON.stringify(b.world.tasks[Number(k)]) === JSON.stringify(a.world.tasks[Number(k)]));
+    expect(unchanged.length).toBeGreaterThan(0);
+    expect(same).toEqual(unchanged);
   });
 
   it('past the end is an error naming the ledger', () => {

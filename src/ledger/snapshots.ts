@@ -1,9 +1,12 @@
 /**
- * Snapshots: JSON states stored next to the ledger in `<ledger>.snap/<seq, 16 digits>.json`, so a reader can
- * start from the nearest one instead of the beginning. What a state is, is the replay engine's business; this
- * store keeps JSON and guarantees it belongs to this log:
- *  - each file is a header line {"v":1,"seq":…,"hash":…,"sha256":…,"bytes":…} then the state's JSON; the sha256
- *    covers the state text (a damaged file is detected);
+ * Snapshots: states stored next to the ledger in `<ledger>.snap/<seq, 16 digits>.json`, so a reader can start
+ * from the nearest one instead of the beginning. What a state is, is the replay engine's business; this store
+ * keeps JSON values and guarantees they belong to this log:
+ *  - each file is a header line then the state: {"v":2,"seq":…,"hash":…,"sha256":…,"bytes":…,"enc":"deflate"} and
+ *    the state's JSON compressed with raw deflate, level 1 (~11x smaller for the bench's 97 kB world, ~0.15 ms;
+ *    brotli at quality 1 is a little smaller but measured 3-5x slower here), the sha256 covering the stored
+ *    (compressed) bytes and `bytes` the JSON's length; version 1 files (the JSON itself after the header, sha256 over it) are still read. A damaged
+ *    file is detected by the sha256;
  *  - `hash` is the hash of the record at `seq` in the log; nearestSnapshot reads that record and compares —
  *    a snapshot of another history (the log was truncated by repair, or replaced) is stale: deleted, and the
  *    next older one is tried. Never trusted over the log.
@@ -13,8 +16,8 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { sha256Hex } from '../events/index.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SnapshotError } from './errors.js';
 import { snapshotDirOf } from './paths.js';
 import { readRecordAt } from './reader.js';
@@ -55,21 +58,37 @@ export class SnapshotStore {
       throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot state at seq ${seq} is not JSON: ${(e as Error).message}`);
     }
     if (body === undefined) throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot state at seq ${seq} is not JSON`);
-    const header = JSON.stringify({ v: 1, seq, hash: hashAtSeq, sha256: sha256Hex(body), bytes: Buffer.byteLength(body) });
-    mkdirSync(this.dir, { recursive: true });
+    const json = Buffer.from(body, 'utf8');
+    const stored = deflateRawSync(json, { level: 1 });
+    const header = JSON.stringify({ v: 2, seq, hash: hashAtSeq, sha256: sha256Of(stored), bytes: json.length, enc: 'deflate' });
+    if (!this.dirMade) {
+      mkdirSync(this.dir, { recursive: true });
+      this.dirMade = true;
+    }
     const file = join(this.dir, `${String(seq).padStart(16, '0')}.json`);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(tmp, 'w', 0o644);
+    let fd: number;
     try {
-      const data = Buffer.from(`${header}\n${body}`, 'utf8');
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off);
+      fd = openSync(tmp, 'w', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The directory went away since (removed by hand): make it again.
+      mkdirSync(this.dir, { recursive: true });
+      fd = openSync(tmp, 'w', 0o644);
+    }
+    try {
+      for (const data of [Buffer.from(`${header}\n`, 'utf8'), stored]) {
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off);
+      }
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, file);
     return file;
   }
+
+  private dirMade = false;
 
   /** Seqs of the stored snapshots, ascending (not checked). */
   list(): number[] {
@@ -123,31 +142,48 @@ export class SnapshotStore {
   }
 
   private check<S>(file: string, s: number, parse: (text: string) => S): Snapshot<S> | string | null {
-    let text: string;
+    let data: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      data = readFileSync(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       return `unreadable (${(e as Error).message})`;
     }
-    const nl = text.indexOf('\n');
+    const nl = data.indexOf(10);
     if (nl < 0) return 'damaged: no header line';
-    let head: { v?: unknown; seq?: unknown; hash?: unknown; sha256?: unknown };
+    let head: { v?: unknown; seq?: unknown; hash?: unknown; sha256?: unknown; bytes?: unknown; enc?: unknown };
     try {
-      head = JSON.parse(text.slice(0, nl));
+      head = JSON.parse(data.toString('utf8', 0, nl));
     } catch {
       return 'damaged: the header is not JSON';
     }
-    if (head === null || typeof head !== 'object' || head.v !== 1 || head.seq !== s || typeof head.hash !== 'string' || typeof head.sha256 !== 'string')
+    if (head === null || typeof head !== 'object' || (head.v !== 1 && head.v !== 2) || head.seq !== s || typeof head.hash !== 'string' || typeof head.sha256 !== 'string')
       return 'damaged: bad header';
-    const body = text.slice(nl + 1);
-    if (sha256Hex(body) !== head.sha256) return 'damaged: the state does not match its checksum';
+    if (head.v === 2 && (head.enc !== 'deflate' || !Number.isSafeInteger(head.bytes))) return 'damaged: bad header';
+    const body = data.subarray(nl + 1);
+    if (sha256Of(body) !== head.sha256) return 'damaged: the state does not match its checksum';
     // A damaged log throws (LedgerCorruptError): the snapshot is not at fault, and nothing is deleted.
     const rec = readRecordAt(this.ledgerPath, s);
     if (!rec) return `stale: the log has no record ${s} any more`;
     if (rec.hash !== head.hash) return `stale: record ${s} in the log has another hash (the log was rewritten)`;
-    return { seq: s, hash: head.hash, state: parse(body) };
+    let text: string;
+    if (head.v === 1) text = body.toString('utf8');
+    else {
+      let json: Buffer;
+      try {
+        json = inflateRawSync(body);
+      } catch (e) {
+        return `damaged: the state does not decompress (${(e as Error).message})`;
+      }
+      if (json.length !== head.bytes) return `damaged: the state is ${json.length} bytes, its header says ${String(head.bytes)}`;
+      text = json.toString('utf8');
+    }
+    return { seq: s, hash: head.hash, state: parse(text) };
   }
+}
+
+function sha256Of(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export function openSnapshotStore(ledgerPath: string, onWarning?: (m: string) => void): SnapshotStore {
