@@ -50,7 +50,7 @@ function isHex(x: string): boolean {
   return true;
 }
 
-class Gen {
+export class Gen {
   readonly consts: unknown[] = [];
   readonly fns: string[] = [];
   /** Generated function per (kind prefix, schema node): a node shared by several fields is generated once. */
@@ -85,7 +85,7 @@ class Gen {
 }
 
 /** Strip `opt` and `ref` (transparent for validation and encoding). */
-function bare(s: Node): S {
+export function bare(s: Node): S {
   let n: Node = s;
   while (n.k === 'opt' || n.k === 'ref') n = n.inner;
   return n;
@@ -131,7 +131,7 @@ function scalarTest(g: Gen, s: S): string | undefined {
   }
 }
 
-function literal(v: string | number | boolean): string {
+export function literal(v: string | number | boolean): string {
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // NaN/Infinity: never equal to parsed JSON
   return typeof v === 'number' && Object.is(v, -0) ? '-0' : JSON.stringify(v);
 }

@@ -1,0 +1,326 @@
+/**
+ * A binary form ("tape") of values that conform to a schema, for handing checked records from one thread to another
+ * (src/ledger/pipeline.ts). The reading thread parses and checks a record, then writes it here as numbers; the
+ * replaying thread rebuilds the same plain object from the numbers for a fraction of what JSON.parse costs, and
+ * moving a tape between threads is a transfer of one ArrayBuffer (posting the objects themselves would cost a
+ * structured clone, which measured slower than parsing them again).
+ *
+ * Code is generated per schema, like the validators (compiled.ts). The layout, field by field in the sorted key
+ * order of every object (the canonical order, so the order of a ledger line's keys):
+ *  - int: the number itself (a double: every safe integer, and -0, exactly);
+ *  - bool: 0 or 1; lit: nothing (the schema knows it); enum: the index of the value;
+ *  - str: an id in a string table that lives as long as the encoder/decoder pair (paths and texts repeat: each is
+ *    sent once), or an entry of the batch's own list (ids -1, -2, ...) for a string that would only make the table
+ *    grow: a long one (more than LONG_STRING chars) or one of fixed-length hex (a hash: unique);
+ *  - arr: the length, then the items;
+ *  - obj: a bit mask of the optional fields present (when the object has any), then the fields present;
+ *  - union: the index of the variant, then the variant (its tag is a literal: nothing more).
+ *
+ * The encoder trusts its input to conform (the caller validated it); the decoder trusts the tape to come from the
+ * encoder. Decoded objects have their keys in sorted order: what JSON.parse gives for a line tns wrote; a ledger
+ * line written with another key order decodes to an equal value with sorted keys.
+ */
+import type { ObjS, OptS, Props, S, UnionS } from './dsl.js';
+import { Gen, bare, literal } from './compiled.js';
+
+type Node = S | OptS<S>;
+
+/** Strings longer than this are not interned (a long text is seldom repeated, and would keep the table large). */
+export const LONG_STRING = 256;
+/** The string table restarts (at a batch boundary) once it holds this many strings. */
+export const TABLE_LIMIT = 1 << 16;
+
+/** One batch of encoded values, as it travels between threads (transfer `tape.buffer`). */
+export interface TapeBatch {
+  /** The tape (its first `words` entries are used). */
+  tape: Float64Array;
+  words: number;
+  /** Values in the batch. */
+  count: number;
+  /** Strings first seen in this batch, in id order: the table continues from the last batch's, or restarts (`reset`). */
+  strings: string[];
+  reset: boolean;
+  /** This batch's strings that are not in the table (ids -1, -2, ...). */
+  long: string[];
+}
+
+export interface TapeEncoder {
+  /** Append a value that conforms to the schema. */
+  write(v: unknown): void;
+  /** Values written since the last take(). */
+  readonly count: number;
+  /** The batch so far; the encoder starts a new one (keeping its string table, unless it had grown too large). */
+  take(): TapeBatch;
+}
+
+export interface TapeDecoder {
+  /** Start reading a batch (batches must come in the order the encoder made them). */
+  load(b: TapeBatch): void;
+  /** The next value of the loaded batch. */
+  read(): unknown;
+}
+
+export interface TapeCodec {
+  encoder(): TapeEncoder;
+  decoder(): TapeDecoder;
+}
+
+/** A fixed-length lowercase hex string schema: its length, or undefined. */
+function hexLength(s: S): number | undefined {
+  if (s.k !== 'str' || s.pattern === undefined || s.pattern.flags !== '') return undefined;
+  const m = /^\^\[0-9a-f\]\{(\d+)\}\$$/.exec(s.pattern.source);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The most tape words a value of this schema takes, not counting array items (a loop checks room per item). */
+function maxWords(s: Node): number {
+  const b = bare(s);
+  switch (b.k) {
+    case 'lit':
+      return 0;
+    case 'int':
+    case 'bool':
+    case 'enum':
+    case 'str':
+    case 'arr':
+      return 1;
+    case 'obj': {
+      const props = Object.values(b.props as Props);
+      return (props.some((p) => p.k === 'opt') ? 1 : 0) + props.reduce((n, p) => n + maxWords(p), 0);
+    }
+    case 'union':
+      return 1 + Math.max(0, ...b.variants.map((v) => maxWords(v)));
+    default:
+      throw new TypeError(`tape: no layout for a ${(b as S).k} schema`);
+  }
+}
+
+function sortedKeys(props: Props): string[] {
+  const keys = Object.keys(props).sort();
+  if (keys.includes('__proto__')) throw new TypeError('tape: a field named __proto__');
+  return keys;
+}
+
+/** Optional fields of an object, each with its bit in the mask. */
+function optionalBits(keys: string[], props: Props): Map<string, number> {
+  const bits = new Map<string, number>();
+  for (const k of keys) if (props[k].k === 'opt') bits.set(k, 2 ** bits.size);
+  if (bits.size > 52) throw new TypeError('tape: more than 52 optional fields in one object');
+  return bits;
+}
+
+/** `(m has bit)` as an expression. */
+const hasBit = (bit: number) => (bit <= 2 ** 30 ? `(m & ${bit}) !== 0` : `Math.floor(m / ${bit}) % 2 === 1`);
+
+// --- encoder ------------------------------------------------------------------------------------------------------
+
+/** Statements that write the local `x` (valid for s). */
+function encStmt(g: Gen, s: Node): string {
+  const b = bare(s);
+  switch (b.k) {
+    case 'int':
+      return 'T[i++] = x;';
+    case 'bool':
+      return 'T[i++] = x ? 1 : 0;';
+    case 'lit':
+      return '';
+    case 'enum':
+      return `T[i++] = ${g.constant(new Map(b.values.map((v, k) => [v, k])))}.get(x);`;
+    case 'str': {
+      const n = hexLength(b);
+      return n !== undefined ? 'T[i++] = -LONG.push(x);' : 'T[i++] = str(x);';
+    }
+    default:
+      return `${encFn(g, b)}(x);`;
+  }
+}
+
+function encFn(g: Gen, s: S): string {
+  switch (s.k) {
+    case 'arr': {
+      const w = maxWords(s.items);
+      return g.memoized(s, 'EA', (name) => `function ${name}(v) {
+  const n = v.length; T[i++] = n;
+  for (let j = 0; j < n; j++) { if (i + ${w} > T.length) grow(${w}); const x = v[j]; ${encStmt(g, s.items)} }
+}`);
+    }
+    case 'obj':
+      return g.memoized(s, 'EO', (name) => {
+        const props = s.props as Props;
+        const keys = sortedKeys(props);
+        const bits = optionalBits(keys, props);
+        const mask = bits.size > 0 ? [`let m = 0;`, ...[...bits].map(([k, bit]) => `if (v[${JSON.stringify(k)}] !== undefined) m += ${bit};`), 'T[i++] = m;'] : [];
+        const fields = keys.map((k) => {
+          const body = encStmt(g, props[k]);
+          if (body === '') return '';
+          const read = `x = v[${JSON.stringify(k)}];`;
+          return bits.has(k) ? `${read} if (x !== undefined) { ${body} }` : `${read} ${body}`;
+        });
+        return `function ${name}(v) {
+  let x;
+  ${mask.join('\n  ')}
+  ${fields.filter((f) => f !== '').join('\n  ')}
+}`;
+      });
+    case 'union':
+      return g.memoized(s, 'EU', (name) => unionSwitch(name, s, 'v', (variant, k) => `T[i++] = ${k}; ${encFn(g, variant)}(v); return;`, 'throw new TypeError("tape: a value outside the union: " + String(v[' + JSON.stringify(s.tag) + ']));'));
+    default:
+      throw new TypeError(`tape: no encoder for a ${s.k} schema`);
+  }
+}
+
+function unionSwitch(name: string, s: UnionS<string, readonly ObjS<any>[]>, arg: string, body: (variant: ObjS<any>, k: number) => string, miss: string): string {
+  const cases = s.variants.map((variant, k) => {
+    const t = (variant.props as Props)[s.tag];
+    if (!t || t.k !== 'lit') throw new TypeError(`tape: union on "${s.tag}": a variant has no literal "${s.tag}"`);
+    return `case ${literal(t.value)}: ${body(variant, k)}`;
+  });
+  return `function ${name}(${arg}) {
+  switch (${arg}[${JSON.stringify(s.tag)}]) {
+    ${cases.join('\n    ')}
+    default: ${miss}
+  }
+}`;
+}
+
+const ENCODER_STATE = `
+let T = new Float64Array(1 << 14), i = 0, count = 0;
+let SM = new Map(), NEW = [], LONG = [], reset = false;
+function grow(w) {
+  let n = T.length * 2;
+  while (n < i + w) n *= 2;
+  const t = new Float64Array(n);
+  t.set(T.subarray(0, i));
+  T = t;
+}
+function str(x) {
+  if (x.length > ${LONG_STRING}) return -LONG.push(x);
+  let id = SM.get(x);
+  if (id === undefined) {
+    id = SM.size;
+    SM.set(x, id);
+    NEW.push(x);
+  }
+  return id;
+}
+function take() {
+  const b = { tape: T, words: i, count: count, strings: NEW, reset: reset, long: LONG };
+  T = new Float64Array(T.length);
+  i = 0; count = 0; NEW = []; LONG = []; reset = false;
+  if (SM.size >= ${TABLE_LIMIT}) { SM = new Map(); reset = true; }
+  return b;
+}`;
+
+/** One compilation, many instances: the generated functions and their state live in a factory's closure. */
+function factory<T>(g: Gen, state: string, root: string): () => T {
+  const src = `"use strict";\nreturn function () {\n${state}\n${g.fns.join('\n')}\nreturn ${root};\n};`;
+  return new Function('C', src)(g.consts) as () => T;
+}
+
+function compileEncoder(s: Node): () => TapeEncoder {
+  const g = new Gen();
+  const root = bare(s);
+  const w = maxWords(root);
+  const writeRoot = root.k === 'obj' || root.k === 'union' || root.k === 'arr' ? `${encFn(g, root)}(x);` : encStmt(g, root);
+  return factory<TapeEncoder>(
+    g,
+    ENCODER_STATE,
+    `{
+  write(x) { if (i + ${w} > T.length) grow(${w}); ${writeRoot} count++; },
+  get count() { return count; },
+  take: take,
+}`,
+  );
+}
+
+// --- decoder ------------------------------------------------------------------------------------------------------
+
+/** An expression that reads a value of s from the tape. */
+function decExpr(g: Gen, s: Node): string {
+  const b = bare(s);
+  switch (b.k) {
+    case 'int':
+      return 'T[i++]';
+    case 'bool':
+      return '(T[i++] === 1)';
+    case 'lit':
+      return literal(b.value);
+    case 'enum':
+      return `${g.constant([...b.values])}[T[i++]]`;
+    case 'str': {
+      return hexLength(b) !== undefined ? 'LONG[-T[i++] - 1]' : 'strAt(T[i++])';
+    }
+    default:
+      return `${decFn(g, b)}()`;
+  }
+}
+
+function decFn(g: Gen, s: S): string {
+  switch (s.k) {
+    case 'arr':
+      return g.memoized(s, 'DA', (name) => `function ${name}() {
+  const n = T[i++]; const a = [];
+  for (let j = 0; j < n; j++) a.push(${decExpr(g, s.items)});
+  return a;
+}`);
+    case 'obj':
+      return g.memoized(s, 'DO', (name) => {
+        const props = s.props as Props;
+        const keys = sortedKeys(props);
+        const bits = optionalBits(keys, props);
+        // The keys up to the first optional one in an object literal (its values are read left to right), the
+        // rest assigned in order.
+        let lead = 0;
+        while (lead < keys.length && !bits.has(keys[lead])) lead++;
+        const literalPart = keys.slice(0, lead).map((k) => `${JSON.stringify(k)}: ${decExpr(g, props[k])}`);
+        const rest = keys.slice(lead).map((k) => {
+          const set = `o[${JSON.stringify(k)}] = ${decExpr(g, props[k])};`;
+          const bit = bits.get(k);
+          return bit !== undefined ? `if (${hasBit(bit)}) ${set}` : set;
+        });
+        return `function ${name}() {
+  ${bits.size > 0 ? 'const m = T[i++];' : ''}
+  const o = { ${literalPart.join(', ')} };
+  ${rest.join('\n  ')}
+  return o;
+}`;
+      });
+    case 'union':
+      return g.memoized(s, 'DU', (name) => {
+        const cases = s.variants.map((variant, k) => `case ${k}: return ${decFn(g, variant)}();`);
+        return `function ${name}() {
+  switch (T[i++]) {
+    ${cases.join('\n    ')}
+    default: throw new TypeError("tape: no variant " + T[i - 1]);
+  }
+}`;
+      });
+    default:
+      throw new TypeError(`tape: no decoder for a ${s.k} schema`);
+  }
+}
+
+const DECODER_STATE = `
+let T = new Float64Array(0), i = 0;
+const ST = [];
+let LONG = [];
+function strAt(id) { return id >= 0 ? ST[id] : LONG[-id - 1]; }
+function load(b) {
+  if (b.reset) ST.length = 0;
+  for (let k = 0; k < b.strings.length; k++) ST.push(b.strings[k]);
+  T = b.tape; i = 0; LONG = b.long;
+}`;
+
+function compileDecoder(s: Node): () => TapeDecoder {
+  const g = new Gen();
+  const root = decExpr(g, s);
+  return factory<TapeDecoder>(g, DECODER_STATE, `{ load: load, read() { return ${root}; } }`);
+}
+
+/**
+ * The codec of a schema: `encoder()` and `decoder()` make independent instances (each pair shares a string table
+ * through the batches, so one decoder reads one encoder's batches, all of them, in order).
+ */
+export function compileTapeCodec(s: Node): TapeCodec {
+  return { encoder: compileEncoder(s), decoder: compileDecoder(s) };
+}
