@@ -225,6 +225,16 @@ export const RecordSchema = obj(
 );
 
 export type EventRecord = Infer<typeof RecordSchema> & { op: EventOp };
+/**
+ * What replaying needs of a record: everything but its place in the hash chain, which the reader has checked. A
+ * record read through the pipeline (src/ledger/pipeline.ts) carries `hash` only where asked for it.
+ */
+export type ReplayRecord = Omit<EventRecord, 'hash' | 'prev'> & { hash?: string; prev?: string };
+/** The record schema of a ReplayRecord from the pipeline: no `prev`, and `hash` only where the reader asked for it. */
+export const ReplayRecordSchema = (() => {
+  const { prev: _prev, hash, ...rest } = RecordSchema.props;
+  return obj({ ...rest, hash: opt(hash) }, 'A record as replay reads it (the chain checked): no prev, a hash only where asked for.');
+})();
 /** What a writer is given: a record without its place in the log (v, seq, prev, hash are assigned on append). */
 export type EventInput = Omit<EventRecord, 'v' | 'seq' | 'prev' | 'hash'>;
 

@@ -30,3 +30,4 @@ export {
   type Fault,
   type FaultReason,
 } from './errors.js';
+export { readReplayBatches, usesReadingThread, PIPELINE_MIN_RECORDS, type PipelineOptions } from './pipeline.js';

@@ -88,7 +88,22 @@ class IndexLie extends Error {}
 /** The smallest read for a bounded seek (a few records' worth; the scanner's buffer grows for a longer line). */
 const MIN_SEEK_CHUNK = 16 * 1024;
 
+/**
+ * The batches of the read; a fault is thrown after the records before it are yielded (the last batch may be
+ * short), so a consumer always sees every good record up to the first bad line.
+ */
 function* readBatches(path: string, opts: ReadOptions, retried: boolean): Generator<EventRecord[], void, undefined> {
+  let pending: EventRecord[] = [];
+  try {
+    yield* readBatchesFaulting(path, opts, retried, (b) => (pending = b));
+  } catch (e) {
+    // (An index that lied is found at the first record: nothing is pending, and the read starts over.)
+    if (pending.length > 0 && !(e instanceof IndexLie)) yield pending;
+    throw e;
+  }
+}
+
+function* readBatchesFaulting(path: string, opts: ReadOptions, retried: boolean, current: (batch: EventRecord[]) => void): Generator<EventRecord[], void, undefined> {
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
   const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
   const validate = opts.validate !== false;
@@ -120,6 +135,7 @@ function* readBatches(path: string, opts: ReadOptions, retried: boolean): Genera
     let prevSeq: number | undefined;
     let prevHash: string | undefined;
     let batch: EventRecord[] = [];
+    current(batch);
     let parsedAny = false;
     for (let chunk = scanner.next(); chunk; chunk = scanner.next()) {
       const { lines, offsets, firstLine } = chunk;
@@ -151,17 +167,22 @@ function* readBatches(path: string, opts: ReadOptions, retried: boolean): Genera
         }
         if (line < fromSeq) continue;
         if (line > toSeq) {
-          if (batch.length > 0) yield batch;
+          const last = batch;
+          current([]);
+          if (last.length > 0) yield last;
           return;
         }
         batch.push(rec);
         if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
+          const full = batch;
+          current((batch = []));
+          yield full;
         }
       }
     }
-    if (batch.length > 0) yield batch;
+    const last = batch;
+    current([]);
+    if (last.length > 0) yield last;
   } finally {
     closeSync(fd);
   }

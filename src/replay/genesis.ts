@@ -10,7 +10,7 @@
  * Options given explicitly win over inferred ones.
  */
 import type { WorldOptions } from '../kernel/index.js';
-import type { EventRecord } from '../events/index.js';
+import type { EventRecord, ReplayRecord } from '../events/index.js';
 
 export interface Genesis {
   options: WorldOptions;
@@ -18,7 +18,7 @@ export interface Genesis {
   inferred: string[];
 }
 
-export function inferGenesis(head: readonly EventRecord[], given: WorldOptions = {}): Genesis {
+export function inferGenesis(head: readonly ReplayRecord[], given: WorldOptions = {}): Genesis {
   // A ledger that starts with marker.genesis says what it starts from; nothing is guessed.
   const first = head[0]?.op;
   if (first?.call === 'marker.genesis') {

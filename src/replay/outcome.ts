@@ -2,7 +2,7 @@
  * Comparing a stored outcome with the model's, and the divergence records replay reports.
  */
 import type { Outcome, Timespec } from '../kernel/index.js';
-import type { EventRecord } from '../events/index.js';
+import type { EventRecord, ReplayRecord } from '../events/index.js';
 
 export type OutcomeField = 'ret' | 'errno' | 'text' | 'ts';
 
@@ -137,7 +137,7 @@ export function cleanOutcome(o: Outcome): Outcome {
 }
 
 export function divergenceOf(
-  rec: EventRecord,
+  rec: ReplayRecord,
   kind: DivergenceKind,
   model: Outcome | null,
   fields: OutcomeField[],

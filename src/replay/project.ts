@@ -22,14 +22,14 @@
 import { freeze, Immer, original } from 'immer';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
-import type { EventRecord } from '../events/index.js';
+import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { cleanOutcome, DEFAULT_TS_TOLERANCE_NS, diffOutcome, divergenceOf, type Divergence, NameBinding } from './outcome.js';
 import { forceSuccess } from './force.js';
 import { inferGenesis, type Genesis } from './genesis.js';
 
 export type Engine = 'shadow' | 'draft' | 'mutable';
 
-export interface ProjectOptions {
+export interface ProjectOptions<R extends ReplayRecord = EventRecord> {
   /** World options that win over the inferred genesis (see genesis.ts). */
   world?: WorldOptions;
   /**
@@ -59,7 +59,7 @@ export interface ProjectOptions {
    * Called after every record with the world right after it (the working world, or the draft with the 'draft'
    * engine): read it, do not keep or change it. Called once per record, in order.
    */
-  onEvent?: (rec: EventRecord, world: World) => void;
+  onEvent?: (rec: R, world: World) => void;
 }
 
 export interface ProjectedState {
@@ -94,7 +94,7 @@ function withBinding(op: Op, ret: number): Op {
 }
 
 /** Records that must be applied from a known pre-state: the kernel failed (roll back if the model did not), or a number to rebind. */
-function careful(rec: EventRecord): boolean {
+function careful(rec: ReplayRecord): boolean {
   return rec.recorded === true && rec.outcome !== undefined && (rec.outcome.errno !== undefined || unbound(rec.op as Op, rec.outcome));
 }
 
@@ -116,7 +116,7 @@ class Abort extends Error {
 /**
  * The reducer, usable without rxjs: feed batches of records in order, get states. `project()` wraps it.
  */
-export class Projector {
+export class Projector<R extends ReplayRecord = EventRecord> {
   /** The last produced state (frozen, except with the 'mutable' engine). */
   private state: World | undefined;
   /** 'shadow' and 'mutable': the working world the kernel mutates. */
@@ -124,7 +124,7 @@ export class Projector {
   /** What a throwing event rebuilds from: the last state ('shadow'), or a copy of the working world ('mutable'). */
   private checkpoint: World | undefined;
   /** Records applied to the working world since the checkpoint. */
-  private since: EventRecord[] = [];
+  private since: R[] = [];
   private seq: number;
   private readonly immer: Immer;
   private readonly tol: number;
@@ -139,7 +139,7 @@ export class Projector {
   /** The last seq onEvent saw (a restarted batch does not report its records twice). */
   private hooked = 0;
 
-  constructor(private readonly opts: ProjectOptions = {}) {
+  constructor(private readonly opts: ProjectOptions<R> = {}) {
     this.engine = opts.engine ?? (opts.freeze === false ? 'mutable' : 'shadow');
     this.immer = new Immer({ autoFreeze: this.engine !== 'mutable' });
     this.tol = opts.tsToleranceNs ?? DEFAULT_TS_TOLERANCE_NS;
@@ -167,19 +167,19 @@ export class Projector {
   }
 
   /** Start from the genesis inferred from these first records (or given), without applying them. */
-  begin(head: readonly EventRecord[]): void {
+  begin(head: readonly R[]): void {
     if (this.state) return;
     this.init(head);
   }
 
   /** The genesis world, inferred from the first batch (or given). */
-  private init(head: readonly EventRecord[]): void {
+  private init(head: readonly R[]): void {
     this.genesis = inferGenesis(head, this.opts.world);
     this.setStart(createWorld(this.genesis.options));
   }
 
   /** Apply one batch (records in seq order, continuing the last one) and return the state after it. */
-  step(batch: readonly EventRecord[]): BatchResult {
+  step(batch: readonly R[]): BatchResult {
     const found = this.advance(batch);
     return { ...this.materialize(), events: batch.length, divergences: found };
   }
@@ -190,7 +190,7 @@ export class Projector {
    * snapshot written from `working()`) pays for the state once instead of once per batch. 'draft' always
    * produces. Returns the divergences found in the batch.
    */
-  advance(batch: readonly EventRecord[]): Divergence[] {
+  advance(batch: readonly R[]): Divergence[] {
     if (!this.state) this.init(batch);
     const found = this.engine === 'draft' ? this.stepDraft(batch) : this.stepWork(batch);
     if (batch.length > 0) this.seq = batch[batch.length - 1].seq;
@@ -248,7 +248,7 @@ export class Projector {
    * their divergences are not reported twice), and the throwing event applied on its own; the checkpoint then
    * moves past it, so many throwing events cost linear time.
    */
-  private stepWork(batch: readonly EventRecord[]): Divergence[] {
+  private stepWork(batch: readonly R[]): Divergence[] {
     const found: Divergence[] = [];
     this.workingWorld();
     // Bound what a rebuild re-applies, and what is kept for it (records kept alive are old-generation garbage).
@@ -295,13 +295,13 @@ export class Projector {
     return found;
   }
 
-  private reapply(rec: EventRecord, found: Divergence[]): void {
+  private reapply(rec: R, found: Divergence[]): void {
     if (careful(rec)) this.work = this.carefully(this.work!, rec, found);
     else this.applyInPlace(this.work!, rec, found);
   }
 
   /** 'draft': one produce per run of ordinary records; careful records on their own. */
-  private stepDraft(batch: readonly EventRecord[]): Divergence[] {
+  private stepDraft(batch: readonly R[]): Divergence[] {
     const found: Divergence[] = [];
     let i = 0;
     while (i < batch.length) {
@@ -334,14 +334,14 @@ export class Projector {
     return found;
   }
 
-  private hook(rec: EventRecord, w: World): void {
+  private hook(rec: R, w: World): void {
     if (this.opts.onEvent && rec.seq > this.hooked) {
       this.hooked = rec.seq;
       this.opts.onEvent(rec, w);
     }
   }
 
-  private produceRun(base: World, batch: readonly EventRecord[], from: number, to: number, found: Divergence[]): World {
+  private produceRun(base: World, batch: readonly R[], from: number, to: number, found: Divergence[]): World {
     return this.immer.produce(base, (draft) => {
       const w = draft as World;
       for (let k = from; k < to; k++) {
@@ -356,7 +356,7 @@ export class Projector {
   }
 
   /** An ordinary record on a draft (or a mutable world). Throws what the model throws. */
-  private applyInPlace(w: World, rec: EventRecord, found: Divergence[]): void {
+  private applyInPlace(w: World, rec: R, found: Divergence[]): void {
     const op = rec.op;
     if (op.call.startsWith('marker.')) {
       if (op.call === 'marker.profile') w.profile = resolveProfile(op.profile).name;
@@ -387,7 +387,7 @@ export class Projector {
   }
 
   /** A record applied on its own from `base`, which it may roll back to. */
-  private carefully(base: World, rec: EventRecord, found: Divergence[]): World {
+  private carefully(base: World, rec: R, found: Divergence[]): World {
     const op = rec.op as Op;
     if (rec.op.call.startsWith('marker.')) return this.tryProduce(base, (w) => this.applyInPlace(w, rec, found)).world;
     let model: Outcome | undefined;

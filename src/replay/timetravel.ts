@@ -9,8 +9,8 @@
  */
 import { freeze } from 'immer';
 import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
-import type { EventRecord } from '../events/index.js';
-import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, type SnapshotStore } from '../ledger/index.js';
+import type { EventRecord, ReplayRecord } from '../events/index.js';
+import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readReplayBatches, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
 import { inferGenesis } from './genesis.js';
 import type { Divergence } from './outcome.js';
@@ -27,6 +27,11 @@ export interface TimeTravelOptions {
   tsToleranceNs?: number;
   /** States kept in memory for stepping (default 64). */
   cacheSize?: number;
+  /**
+   * Read long forward replays on a second thread (src/ledger/pipeline.ts): 'auto' (default) from
+   * PIPELINE_MIN_RECORDS records on, true whenever possible, false never.
+   */
+  readingThread?: boolean | 'auto';
   /** Progress of long forward replays (seq reached). */
   onProgress?: (seq: number) => void;
 }
@@ -112,7 +117,7 @@ export class Timeline {
     const hit = this.cache.get(seq);
     if (hit) return hit;
     const start = this.startFor(seq);
-    const proj = new Projector({
+    const proj = new Projector<ReplayRecord>({
       ...(this.opts.world ? { world: this.opts.world } : {}),
       ...(start && start.seq > 0 ? { start: { seq: start.seq, world: start.world, ...(start.working ? { working: start.working } : {}) } } : {}),
       ...(this.opts.tsToleranceNs !== undefined ? { tsToleranceNs: this.opts.tsToleranceNs } : {}),
@@ -129,7 +134,9 @@ export class Timeline {
       // Batches only bound memory: the state is made once, at the end (materialize), and snapshots are written
       // from the working world at their boundaries, so a long replay pays no per-batch state.
       const batchSize = 8192;
-      for (const batch of readLedgerBatchesSync(this.path, { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false })) {
+      // A long read goes through the pipeline (the parse on a second thread); snapshots need the hash at their seqs.
+      const read = { fromSeq: from + 1, toSeq: Math.max(seq, 1), batchSize, validate: this.opts.validate !== false, hashEvery: K, thread: this.opts.readingThread ?? 'auto' } as const;
+      for (const batch of readReplayBatches(this.path, read)) {
         // Cut batches at snapshot boundaries so the working world is there when a snapshot is written (seqs in a
         // batch are contiguous: the reader checks it).
         let i = 0;
@@ -144,6 +151,7 @@ export class Timeline {
           const lastRec = part[part.length - 1];
           const at = lastRec.seq;
           if (K > 0 && at % K === 0 && at > from && this.store && !this.knownSnapshots().has(at) && engine !== 'mutable') {
+            if (lastRec.hash === undefined) throw new Error(`${this.path}: the reader gave no hash for seq ${at}`);
             this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState);
             this.knownSnapshots().add(at);
           }

@@ -1,6 +1,8 @@
 /**
- * Child processes cannot import TypeScript: transpile src/events, src/ledger and src/kernel (no type check, a
- * few ms) into a temporary directory, with a fixture module shared by the parent test and the child writer.
+ * Child processes and worker threads cannot import TypeScript: transpile src/events, src/ledger and src/kernel (no
+ * type check, a few ms; more directories on request) into a temporary directory, with a fixture module shared by
+ * the parent test and the child writer. Modules that import packages (immer, rxjs: src/replay) resolve them only
+ * from a directory inside the project.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +10,8 @@ import ts from 'typescript';
 
 const SRC = join(import.meta.dirname, '..', '..', 'src');
 
-export function buildLedgerModules(outDir: string): string {
-  for (const dir of ['events', 'ledger', 'kernel']) {
+export function buildLedgerModules(outDir: string, dirs: string[] = ['events', 'ledger', 'kernel']): string {
+  for (const dir of dirs) {
     mkdirSync(join(outDir, 'lib', dir), { recursive: true });
     for (const f of readdirSync(join(SRC, dir))) {
       if (!f.endsWith('.ts')) continue;

@@ -1,0 +1,62 @@
+/**
+ * The reading thread of the pipeline (src/ledger/pipeline.ts): the sequential reader with all its checks (every
+ * field, the chain, the index seek), each batch written to a tape and handed over; then 'end', or the error the
+ * reader threw. Waits while it is `ahead` batches in front of the replaying thread, and stops when told to.
+ */
+import { workerData } from 'node:worker_threads';
+import { compileTapeCodec, ReplayRecordSchema } from '../events/index.js';
+import { readLedgerBatchesSync } from './reader.js';
+import { CANCEL, CONSUMED, PRODUCED, errorShape, type Message, type WorkerInput } from './pipeline-protocol.js';
+
+const input = workerData as WorkerInput;
+const port = input.port;
+const control = new Int32Array(input.control);
+const encoder = compileTapeCodec(ReplayRecordSchema).encoder();
+const every = input.hashEvery;
+
+function post(m: Message, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+  Atomics.add(control, PRODUCED, 1);
+  Atomics.notify(control, PRODUCED);
+}
+
+/** Wait until the replaying thread has room for another batch; false when it stopped. */
+function room(): boolean {
+  for (;;) {
+    if (Atomics.load(control, CANCEL) !== 0) return false;
+    const consumed = Atomics.load(control, CONSUMED);
+    if (Atomics.load(control, PRODUCED) - consumed < input.ahead) return true;
+    Atomics.wait(control, CONSUMED, consumed, 1000);
+  }
+}
+
+/**
+ * The reader's batches are kept small (few parsed records alive at a time: the young generation's scavenges stay
+ * cheap); the tape handed over holds up to `batchSize` records.
+ */
+const READ_BATCH = 256;
+
+function flush(): boolean {
+  if (encoder.count === 0) return true;
+  const b = encoder.take();
+  if (!room()) return false;
+  post({ k: 'batch', b }, [b.tape.buffer as ArrayBuffer]);
+  return true;
+}
+
+try {
+  let open = true;
+  for (const batch of readLedgerBatchesSync(input.path, { ...input.opts, batchSize: Math.min(READ_BATCH, input.batchSize) })) {
+    for (let k = 0; k < batch.length; k++) {
+      const rec = batch[k] as { seq: number; hash?: string };
+      // The chain is checked: replay keeps a hash only where it was asked for (a snapshot's seq).
+      if (every === 0 || rec.seq % every !== 0) rec.hash = undefined;
+      encoder.write(rec);
+    }
+    if (encoder.count >= input.batchSize && !(open = flush())) break;
+  }
+  if (open && flush() && Atomics.load(control, CANCEL) === 0) post({ k: 'end' });
+} catch (e) {
+  // Records read before the fault are handed over first, as the sequential reader yields them before throwing.
+  if (flush()) post({ k: 'error', e: errorShape(e) });
+}

@@ -1,0 +1,195 @@
+/**
+ * The two-thread reader (src/ledger/pipeline.ts): the records, the order, the faults and the replayed states are
+ * the sequential reader's. A worker thread cannot load TypeScript, so the modules are transpiled from src into a
+ * directory inside the project (where immer and rxjs resolve) and loaded from there.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildLedgerModules } from './helpers/ledger-writer-build.js';
+import { usesReadingThread as usesReadingThreadFromSources } from '../src/ledger/pipeline.js';
+
+const ROOT = join(import.meta.dirname, '..');
+type Rec = Record<string, unknown> & { seq: number };
+type Batches = (path: string, opts?: Record<string, unknown>) => Generator<Rec[]>;
+
+let build: string;
+let dir: string;
+let ledger: string;
+let L: {
+  readLedgerBatchesSync: Batches;
+  readReplayBatches: Batches;
+  usesReadingThread: (opts?: Record<string, unknown>) => boolean;
+  PIPELINE_MIN_RECORDS: number;
+};
+let Timeline: new (path: string, opts?: Record<string, unknown>) => { stateAt(seq: number | 'end'): { seq: number; from: number; world: unknown; divergences: unknown[] } };
+let writeSynth: (path: string, opts: Record<string, unknown>) => unknown;
+
+const N = 6000;
+
+beforeAll(async () => {
+  mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+  build = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'tns-pipeline-'));
+  const lib = buildLedgerModules(build, ['events', 'ledger', 'kernel', 'replay']);
+  const load = (m: string) => import(pathToFileURL(join(lib, m)).href);
+  L = await load('ledger/index.js');
+  ({ Timeline } = await load('replay/timetravel.js'));
+  ({ writeSynth } = await load('replay/synth.js'));
+  dir = mkdtempSync(join(tmpdir(), 'tns-pipeline-'));
+  ledger = join(dir, 'synth.ndjson');
+  writeSynth(ledger, { events: N, seed: 3, fsync: 'never' });
+}, 120_000);
+
+afterAll(() => {
+  rmSync(build, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every record read (flattened), the batch sizes, and the error at the end (or null). */
+function drain(gen: Generator<Rec[]>): { recs: Rec[]; sizes: number[]; error: unknown } {
+  const recs: Rec[] = [];
+  const sizes: number[] = [];
+  try {
+    for (const b of gen) {
+      sizes.push(b.length);
+      recs.push(...b);
+    }
+  } catch (e) {
+    return { recs, sizes, error: e };
+  }
+  return { recs, sizes, error: null };
+}
+
+/** What the pipeline gives for a record the sequential reader gave: no prev, a hash only at multiples of `every`. */
+function lean(r: Rec, every: number): Rec {
+  const { prev: _prev, hash, ...rest } = r;
+  return every > 0 && r.seq % every === 0 ? { ...rest, hash } : (rest as Rec);
+}
+
+function faultOf(e: unknown): unknown {
+  if (e === null) return null;
+  const x = e as { name: string; message: string; line?: number; reason?: string; fault?: unknown };
+  return { name: x.name, message: x.message, line: x.line, reason: x.reason, fault: x.fault };
+}
+
+describe('pipeline: reading on a second thread', () => {
+  it('gives the sequential reader records (lean), in order, for any range and batch size', () => {
+    for (const o of [{}, { fromSeq: 1234, toSeq: 4321 }, { fromSeq: 5990 }, { toSeq: 1 }, { batchSize: 100 }, { fromSeq: 2001, batchSize: 7 }]) {
+      const opts = { ...o, thread: true, hashEvery: 500 };
+      expect(L.usesReadingThread(opts)).toBe(true);
+      const want = drain(L.readLedgerBatchesSync(ledger, o));
+      const got = drain(L.readReplayBatches(ledger, opts));
+      expect(got.error).toBeNull();
+      expect(got.recs.length).toBe(want.recs.length);
+      expect(got.recs).toEqual(want.recs.map((r) => lean(r, 500)));
+      // Read on the thread: no record carries prev (the sequential fallback's would).
+      expect(got.recs.some((r) => 'prev' in r)).toBe(false);
+      for (const n of got.sizes) expect(n).toBeLessThanOrEqual((o as { batchSize?: number }).batchSize ?? 1024);
+    }
+  });
+
+  it('stops with the same fault, after the same records, as the sequential reader', () => {
+    const lines = readFileSync(ledger, 'utf8').split('\n');
+    const damaged: [string, (ls: string[]) => void][] = [
+      ['an invalid field', (ls) => (ls[2999] = ls[2999].replace(/"tid":\d+/, '"tid":"x"'))],
+      ['not JSON', (ls) => (ls[4095] = ls[4095].slice(0, -1))],
+      ['a broken chain', (ls) => (ls[1500] = ls[1500].replace(/"prev":"(.)/, (_m, c: string) => `"prev":"${c === 'a' ? 'b' : 'a'}`))],
+      ['a wrong seq', (ls) => (ls[5000] = ls[5000].replace(/"seq":5001/, '"seq":5002'))],
+      ['a bad first line', (ls) => (ls[0] = ls[0].replace(/"v":1/, '"v":9'))],
+    ];
+    for (const [what, damage] of damaged) {
+      const ls = [...lines];
+      damage(ls);
+      const path = join(dir, `damaged-${what.replace(/\W+/g, '-')}.ndjson`);
+      writeFileSync(path, ls.join('\n'));
+      const want = drain(L.readLedgerBatchesSync(path));
+      const got = drain(L.readReplayBatches(path, { thread: true }));
+      expect(want.error, what).not.toBeNull();
+      expect(faultOf(got.error), what).toEqual(faultOf(want.error));
+      expect((got.error as Error).constructor.name, what).toBe((want.error as Error).constructor.name);
+      // Every record before the bad line, and none after it.
+      const bad = (want.error as { line: number }).line;
+      expect(want.recs.map((r) => r.seq), what).toEqual(Array.from({ length: bad - 1 }, (_, k) => k + 1));
+      expect(got.recs.map((r) => r.seq), what).toEqual(want.recs.map((r) => r.seq));
+    }
+  });
+
+  it('skips a torn tail as the sequential reader does, and reports a missing ledger the same way', () => {
+    const path = join(dir, 'torn.ndjson');
+    copyFileSync(ledger, path);
+    appendFileSync(path, '{"hash":"ab');
+    const want = drain(L.readLedgerBatchesSync(path));
+    const got = drain(L.readReplayBatches(path, { thread: true }));
+    expect(got.error).toBeNull();
+    expect(got.recs.length).toBe(N);
+    expect(got.recs.map((r) => r.seq)).toEqual(want.recs.map((r) => r.seq));
+    const missing = join(dir, 'nope.ndjson');
+    const a = drain(L.readLedgerBatchesSync(missing));
+    const b = drain(L.readReplayBatches(missing, { thread: true }));
+    expect(faultOf(b.error)).toEqual(faultOf(a.error));
+    expect((b.error as Error).name).toBe('LedgerNotFoundError');
+  });
+
+  it('can be stopped early, and reads again afterwards', () => {
+    for (const b of L.readReplayBatches(ledger, { thread: true, batchSize: 50 })) {
+      expect(b.length).toBe(50);
+      break;
+    }
+    const all = drain(L.readReplayBatches(ledger, { thread: true }));
+    expect(all.recs.length).toBe(N);
+  });
+
+  it('is used only where it pays and can work', () => {
+    expect(L.usesReadingThread({ thread: 'auto', expected: L.PIPELINE_MIN_RECORDS - 1 })).toBe(false);
+    expect(L.usesReadingThread({ thread: 'auto', expected: L.PIPELINE_MIN_RECORDS })).toBe(true);
+    expect(L.usesReadingThread({ thread: 'auto', fromSeq: 1, toSeq: L.PIPELINE_MIN_RECORDS })).toBe(true);
+    expect(L.usesReadingThread({ thread: 'auto' })).toBe(false); // unknown length
+    expect(L.usesReadingThread({ thread: true, validate: false })).toBe(false); // unchecked records may not fit the tape
+    expect(L.usesReadingThread({ thread: false })).toBe(false);
+    const was = process.env.TNS_PIPELINE;
+    process.env.TNS_PIPELINE = '0';
+    try {
+      expect(L.usesReadingThread({ thread: true })).toBe(false);
+    } finally {
+      if (was === undefined) delete process.env.TNS_PIPELINE;
+      else process.env.TNS_PIPELINE = was;
+    }
+    // From the TypeScript sources there is no worker script to start: the sequential reader.
+    expect(usesReadingThreadFromSources({ thread: true })).toBe(false);
+  });
+
+  it('replays to the same state and divergences, and writes snapshots that a later seek trusts', () => {
+    // Recorded outcomes the model disagrees with: the chain still holds (prev links the stored hashes).
+    const ls = readFileSync(ledger, 'utf8').split('\n');
+    let changed = 0;
+    for (let k = 100; k < ls.length - 1; k += 37) {
+      const r = JSON.parse(ls[k]) as Rec & { op: { call: string }; outcome?: { ret: number; ts?: { sec: number; nsec: number } } };
+      if (r.op.call === 'clock_gettime' && r.outcome?.ts) {
+        r.outcome.ts.sec += 1000;
+        r.recorded = true;
+      } else if (r.op.call === 'unshare' && r.outcome && r.outcome.ret === 0) {
+        r.outcome = { ret: -1, errno: 'EPERM' } as never;
+        r.recorded = true;
+      } else continue;
+      ls[k] = JSON.stringify(r);
+      changed++;
+    }
+    expect(changed).toBeGreaterThan(10);
+    const path = join(dir, 'diverging.ndjson');
+    writeFileSync(path, ls.join('\n'));
+    const seq = new Timeline(path, { snapshotEvery: 0, useSnapshots: false, readingThread: false }).stateAt('end');
+    const thr = new Timeline(path, { snapshotEvery: 1000, readingThread: true }).stateAt('end');
+    expect(thr.seq).toBe(N);
+    expect(seq.divergences.length).toBeGreaterThan(10);
+    expect(JSON.stringify(thr.divergences)).toBe(JSON.stringify(seq.divergences));
+    expect(JSON.stringify(thr.world)).toBe(JSON.stringify(seq.world));
+    // The snapshots (written from the thread-read records' hashes) are accepted by a seek.
+    const at = 4500;
+    const seek = new Timeline(path, { snapshotEvery: 0 }).stateAt(at);
+    const fresh = new Timeline(path, { snapshotEvery: 0, useSnapshots: false, readingThread: false }).stateAt(at);
+    expect(seek.from).toBe(4000);
+    expect(JSON.stringify(seek.world)).toBe(JSON.stringify(fresh.world));
+  });
+});
