@@ -3,7 +3,7 @@
  * between two points, bisecting for the first seq where something holds, and the provenance of a namespace.
  *
  * Snapshots: a forward replay from the genesis (or from a snapshot) writes the state every `snapshotEvery`
- * records (default 1000) to the ledger's snapshot store (`<ledger>.snap/`, see src/ledger/snapshots.ts: checked
+ * records (default 2000) to the ledger's snapshot store (`<ledger>.snap/`, see src/ledger/snapshots.ts: checked
  * against the log's hash at that seq, never trusted over it). In memory, a Timeline keeps the states it computed
  * (immer-frozen, sharing structure) in a small cache so stepping back and forth does not re-read the file.
  */
@@ -18,7 +18,7 @@ import type { Divergence } from './outcome.js';
 export interface TimeTravelOptions {
   /** World options over the inferred genesis. */
   world?: WorldOptions;
-  /** Write a snapshot every this many records during forward replays (default 1000; 0: never write). */
+  /** Write a snapshot every this many records during forward replays (default 2000; 0: never write). */
   snapshotEvery?: number;
   /** Read snapshots from the store (default true). */
   useSnapshots?: boolean;
@@ -73,7 +73,7 @@ export class Timeline {
     readonly path: string,
     private readonly opts: TimeTravelOptions = {},
   ) {
-    this.snapshotEvery = opts.snapshotEvery ?? 1000;
+    this.snapshotEvery = opts.snapshotEvery ?? 2000;
     this.store = opts.useSnapshots === false && this.snapshotEvery === 0 ? undefined : openSnapshotStore(path, () => {});
   }
 

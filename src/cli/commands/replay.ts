@@ -85,7 +85,7 @@ export function register(program: Command): void {
     )
     .argument('<ledger>', 'the ledger (NDJSON)')
     .option('--to <seq>', 'stop after this seq (default: the end)')
-    .option('--snapshot-every <n>', 'write a snapshot every N records to LEDGER.snap/ (0: none)', '1000')
+    .option('--snapshot-every <n>', 'write a snapshot every N records to LEDGER.snap/ (0: none)', '2000')
     .option('--json', 'print {seq, events, genesis, state, divergences} as JSON')
     .addHelpText(
       'after',
