@@ -125,6 +125,33 @@ describe('tape codec', () => {
     expect(out).toEqual(values);
   });
 
+  it('writes the next batch on a tape handed back (once decoded), when it is large enough', () => {
+    const S = obj({ n: int() });
+    const codec = compileTapeCodec(S);
+    const enc = codec.encoder();
+    const dec = codec.decoder();
+    const out: unknown[] = [];
+    const read = (b: TapeBatch) => {
+      dec.load(b);
+      for (let k = 0; k < b.count; k++) out.push(dec.read());
+      return b.tape;
+    };
+    enc.write({ n: 1 });
+    const back = read(enc.take());
+    enc.write({ n: 2 });
+    enc.write({ n: 3 });
+    const second = enc.take(new Float64Array(1)); // too small: the next one is a new tape
+    enc.write({ n: 4 });
+    const third = enc.take(back);
+    read(second);
+    read(third);
+    enc.write({ n: 5 });
+    const fourth = enc.take();
+    expect(fourth.tape).toBe(back);
+    read(fourth);
+    expect(out).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+  });
+
   it('decodes union variants by index and refuses a value outside the union when encoding', () => {
     const U = union('t', [obj({ t: lit('a'), x: int() }), obj({ t: lit('b'), y: opt(str()) })]);
     const { out } = roundTrip(U, [{ t: 'b' }, { t: 'a', x: 3 }, { t: 'b', y: 'z' }]);

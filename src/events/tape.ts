@@ -49,8 +49,11 @@ export interface TapeEncoder {
   write(v: unknown): void;
   /** Values written since the last take(). */
   readonly count: number;
-  /** The batch so far; the encoder starts a new one (keeping its string table, unless it had grown too large). */
-  take(): TapeBatch;
+  /**
+   * The batch so far; the encoder starts a new one (keeping its string table, unless it had grown too large) on
+   * `next` — a tape handed back by the decoder's side, reused when it is large enough — or on a new tape.
+   */
+  take(next?: Float64Array): TapeBatch;
 }
 
 export interface TapeDecoder {
@@ -203,9 +206,9 @@ function str(x) {
   }
   return id;
 }
-function take() {
+function take(next) {
   const b = { tape: T, words: i, count: count, strings: NEW, reset: reset, long: LONG };
-  T = new Float64Array(T.length);
+  T = next !== undefined && next.length >= T.length ? next : new Float64Array(T.length);
   i = 0; count = 0; NEW = []; LONG = []; reset = false;
   if (SM.size >= ${TABLE_LIMIT}) { SM = new Map(); reset = true; }
   return b;

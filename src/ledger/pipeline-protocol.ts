@@ -34,6 +34,10 @@ export type ErrorShape =
   | { kind: 'other'; name: string; message: string; stack?: string };
 
 export type Message = { k: 'batch'; b: TapeBatch } | { k: 'end' } | { k: 'error'; e: ErrorShape };
+/** A tape the replaying thread has decoded, handed back for reuse. */
+export interface Returned {
+  tape: Float64Array;
+}
 
 export function errorShape(e: unknown): ErrorShape {
   if (e instanceof LedgerCorruptError) return { kind: 'corrupt', name: e.name, file: e.file, fault: e.fault };

@@ -3,10 +3,10 @@
  * field, the chain, the index seek), each batch written to a tape and handed over; then 'end', or the error the
  * reader threw. Waits while it is `ahead` batches in front of the replaying thread, and stops when told to.
  */
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { compileTapeCodec, ReplayRecordSchema } from '../events/index.js';
 import { readLedgerBatchesSync } from './reader.js';
-import { CANCEL, CONSUMED, PRODUCED, errorShape, type Message, type WorkerInput } from './pipeline-protocol.js';
+import { CANCEL, CONSUMED, PRODUCED, errorShape, type Message, type Returned, type WorkerInput } from './pipeline-protocol.js';
 
 const input = workerData as WorkerInput;
 const port = input.port;
@@ -36,9 +36,13 @@ function room(): boolean {
  */
 const READ_BATCH = 256;
 
+/** Tapes the replaying thread has finished with (their memory is reused rather than left to the collector). */
+const spare: Float64Array[] = [];
+
 function flush(): boolean {
   if (encoder.count === 0) return true;
-  const b = encoder.take();
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) spare.push((m.message as Returned).tape);
+  const b = encoder.take(spare.pop());
   if (!room()) return false;
   post({ k: 'batch', b }, [b.tape.buffer as ArrayBuffer]);
   return true;
