@@ -26,6 +26,11 @@ let L: {
 };
 let Timeline: new (path: string, opts?: Record<string, unknown>) => { stateAt(seq: number | 'end'): { seq: number; from: number; world: unknown; divergences: unknown[] } };
 let writeSynth: (path: string, opts: Record<string, unknown>) => unknown;
+let TT: {
+  bisect: (ledger: string, pred: unknown, opts?: Record<string, unknown>) => { seq: number | null; record: unknown; examined: number };
+  why: (ledger: string, inum: number, seq: number | undefined, opts?: Record<string, unknown>) => unknown;
+  jsPredicate: (describe: string, fn: (w: { tasks: object }) => boolean) => unknown;
+};
 
 const N = 6000;
 
@@ -35,7 +40,8 @@ beforeAll(async () => {
   const lib = buildLedgerModules(build, ['events', 'ledger', 'kernel', 'replay']);
   const load = (m: string) => import(pathToFileURL(join(lib, m)).href);
   L = await load('ledger/index.js');
-  ({ Timeline } = await load('replay/timetravel.js'));
+  TT = await load('replay/timetravel.js');
+  ({ Timeline } = TT as unknown as { Timeline: typeof Timeline });
   ({ writeSynth } = await load('replay/synth.js'));
   dir = mkdtempSync(join(tmpdir(), 'tns-pipeline-'));
   ledger = join(dir, 'synth.ndjson');
@@ -191,5 +197,17 @@ describe('pipeline: reading on a second thread', () => {
     const fresh = new Timeline(path, { snapshotEvery: 0, useSnapshots: false, readingThread: false }).stateAt(at);
     expect(seek.from).toBe(4000);
     expect(JSON.stringify(seek.world)).toBe(JSON.stringify(fresh.world));
+
+    // bisect and why replay from the genesis too: the same answers, and bisect's record read whole.
+    const pred = TT.jsPredicate('40 tasks', (w) => Object.keys(w.tasks).length >= 40);
+    const b1 = TT.bisect(path, pred, { readingThread: true });
+    const b0 = TT.bisect(path, pred, { readingThread: false });
+    expect(b1.seq).not.toBeNull();
+    expect(b1).toEqual(b0);
+    expect(b1.record).toHaveProperty('prev');
+    const world = seq.world as { namespaces: Record<string, { initial: boolean }> };
+    const inums = Object.keys(world.namespaces).filter((k) => !world.namespaces[k].initial).map(Number);
+    expect(inums.length).toBeGreaterThan(0);
+    for (const inum of inums.slice(0, 3)) expect(TT.why(path, inum, undefined, { readingThread: true })).toEqual(TT.why(path, inum, undefined, { readingThread: false }));
   });
 });

@@ -10,7 +10,7 @@
 import { freeze } from 'immer';
 import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord, ReplayRecord } from '../events/index.js';
-import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readReplayBatches, type SnapshotStore } from '../ledger/index.js';
+import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readRecordAt, readReplayBatches, type PipelineOptions, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
 import { inferGenesis } from './genesis.js';
 import type { Divergence } from './outcome.js';
@@ -320,7 +320,7 @@ export function diffIsEmpty(d: WorldDiff): boolean {
  */
 export interface Predicate {
   describe: string;
-  create(): (world: World, rec: EventRecord) => boolean;
+  create(): (world: World, rec: ReplayRecord) => boolean;
 }
 
 /** "time:[X] is freed": the namespace existed and is gone (its refcount reached 0). Inode numbers are reused: the first disappearance counts. */
@@ -370,8 +370,25 @@ export function clockBackwardsPredicate(pid: number, clockid: number = CLOCK.MON
 }
 
 /** Any JS predicate over a state (stateless). */
-export function jsPredicate(describe: string, fn: (world: World, rec: EventRecord) => boolean): Predicate {
+export function jsPredicate(describe: string, fn: (world: World, rec: ReplayRecord) => boolean): Predicate {
   return { describe, create: () => fn };
+}
+
+/** A read from the genesis to `toSeq` (or the end), through the pipeline when it is long (see TimeTravelOptions.readingThread). */
+function longRead(ledger: string, toSeq: number | undefined, opts: TimeTravelOptions): PipelineOptions {
+  const thread = opts.readingThread ?? 'auto';
+  const read: PipelineOptions = { validate: opts.validate !== false, thread };
+  if (toSeq !== undefined) read.toSeq = toSeq;
+  if (thread === 'auto') {
+    // 'auto' needs the length: the ledger's last seq is a read of its tail. A tail it cannot read is left to the
+    // sequential reader, which reports it where it stands (a search may end before it).
+    try {
+      read.expected = toSeq ?? ledgerInfo(ledger).lastSeq;
+    } catch {
+      read.thread = false;
+    }
+  }
+  return read;
 }
 
 export interface BisectResult {
@@ -391,9 +408,9 @@ export interface BisectResult {
  */
 export function bisect(ledger: string, pred: Predicate, opts: TimeTravelOptions & { fromSeq?: number; toSeq?: number } = {}): BisectResult {
   const test = pred.create();
-  let found: EventRecord | null = null;
+  let found: ReplayRecord | null = null;
   let examined = 0;
-  const proj = new Projector({
+  const proj = new Projector<ReplayRecord>({
     ...(opts.world ? { world: opts.world } : {}),
     engine: 'mutable',
     onEvent(rec, w) {
@@ -406,13 +423,14 @@ export function bisect(ledger: string, pred: Predicate, opts: TimeTravelOptions 
       if (test(w, rec)) found = rec;
     },
   });
-  for (const batch of readLedgerBatchesSync(ledger, { toSeq: opts.toSeq, validate: opts.validate !== false })) {
+  for (const batch of readReplayBatches(ledger, longRead(ledger, opts.toSeq, opts))) {
     proj.step(batch);
     opts.onProgress?.(batch[batch.length - 1].seq);
     if (found) break;
   }
-  const rec = found as EventRecord | null;
-  return { seq: rec ? rec.seq : null, record: rec, examined, describe: pred.describe };
+  const at = (found as ReplayRecord | null)?.seq ?? null;
+  // The replay read lean records: the one found is read again whole (validated, its hash checked).
+  return { seq: at, record: at === null ? null : (readRecordAt(ledger, at) ?? null), examined, describe: pred.describe };
 }
 
 // --- why: provenance of a namespace ---------------------------------------------------------------------------------
@@ -457,7 +475,7 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
   let last: World | undefined;
   let lastSeq = 0;
   let type: Namespace['type'] | null = null;
-  const change = (rec: EventRecord, delta: number, count: number): RefChange => ({
+  const change = (rec: ReplayRecord, delta: number, count: number): RefChange => ({
     seq: rec.seq,
     line: rec.src?.line ?? null,
     file: rec.src?.file ?? null,
@@ -466,7 +484,7 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     delta,
     count,
   });
-  const proj = new Projector({
+  const proj = new Projector<ReplayRecord>({
     ...(opts.world ? { world: opts.world } : {}),
     engine: 'mutable',
     onEvent(rec, w) {
@@ -489,7 +507,7 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     },
   });
   let first = true;
-  for (const batch of readLedgerBatchesSync(ledger, { toSeq: seq, validate: opts.validate !== false })) {
+  for (const batch of readReplayBatches(ledger, longRead(ledger, seq, opts))) {
     if (first) {
       // The genesis may already hold it (an initial namespace): start from its count there.
       const g = createWorld(inferGenesis(batch, opts.world).options).namespaces[inum];
