@@ -11,7 +11,11 @@ let dir: string;
 let L: string;
 
 function tns(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  return tnsWith({}, ...args);
+}
+
+function tnsWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -179,6 +183,31 @@ describe('tns synth / replay / state / diff / log / why / bisect / verify / repa
     }
     expect(tns('replay', L, '--frobnicate').code).toBe(2);
     expect(tns('synth', '--events', '5').code).toBe(2);
+  });
+
+  it('a long ledger replays on two threads (50,000 records and more) with the same output as on one, faults included', () => {
+    const big = join(dir, 'big.ndjson');
+    expect(tns('synth', '--events', '60000', '-o', big, '--seed', '9').code).toBe(0);
+    const one = { TNS_PIPELINE: '0' };
+    const mid = JSON.parse(tns('state', big, '--at', '30000', '--json').out) as { namespaces: { inum: number; initial: boolean }[] };
+    const ns = mid.namespaces.find((n) => !n.initial)!;
+    expect(ns).toBeDefined();
+    for (const cmd of [['replay', '--json', '--snapshot-every', '0'], ['bisect', '--freed', String(ns.inum), '--json'], ['why', String(ns.inum), '--json']]) {
+      const [name, ...rest] = cmd;
+      const two = tns(name, big, ...rest);
+      expect(two.code, `${cmd.join(' ')}: ${two.err}`).toBe(0);
+      expect(two.out).toBe(tnsWith(one, name, big, ...rest).out);
+    }
+    const bad = join(dir, 'big-bad.ndjson');
+    const lines = readFileSync(big, 'utf8').split('\n');
+    lines[54320] = lines[54320].replace(/"tid":\d+/, '"tid":0');
+    writeFileSync(bad, lines.join('\n'));
+    const two = tns('replay', bad, '--snapshot-every', '0');
+    expect(two.code).toBe(2);
+    expect(two.err).toContain(`${bad}:54321:`);
+    expect(two.err).not.toMatch(/\n\s+at /);
+    const seq = tnsWith(one, 'replay', bad, '--snapshot-every', '0');
+    expect([seq.code, seq.err]).toEqual([two.code, two.err]);
   });
 
   it('--help of every command shows examples', () => {
