@@ -192,7 +192,7 @@ describe('tns synth / replay / state / diff / log / why / bisect / verify / repa
     const mid = JSON.parse(tns('state', big, '--at', '30000', '--json').out) as { namespaces: { inum: number; initial: boolean }[] };
     const ns = mid.namespaces.find((n) => !n.initial)!;
     expect(ns).toBeDefined();
-    for (const cmd of [['replay', '--json', '--snapshot-every', '0'], ['bisect', '--freed', String(ns.inum), '--json'], ['why', String(ns.inum), '--json']]) {
+    for (const cmd of [['replay', '--json', '--snapshot-every', '0'], ['bisect', '--freed', String(ns.inum), '--json'], ['why', String(ns.inum), '--json'], ['verify', '--json']]) {
       const [name, ...rest] = cmd;
       const two = tns(name, big, ...rest);
       expect(two.code, `${cmd.join(' ')}: ${two.err}`).toBe(0);

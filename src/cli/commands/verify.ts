@@ -1,40 +1,8 @@
 /** `tns verify LEDGER`: the hash chain, then every outcome re-derived with the model (determinism). */
 import type { Command } from 'commander';
 import { printJson } from '../errors.js';
-import { readLedgerBatchesSync, verifyLedger, type VerifyResult } from '../../ledger/index.js';
-import { Projector } from '../../replay/project.js';
-import { formatDivergence, type Divergence } from '../../replay/outcome.js';
+import { verifyFull } from '../../replay/verify.js';
 import { progress, requireLedger, userErrors } from './replay.js';
-
-export interface FullVerify {
-  ok: boolean;
-  chain: VerifyResult;
-  /** The first determinism failure (a model-computed outcome the model now computes differently, or cannot apply). */
-  model: { checked: number; firstBad: (Divergence & { message: string }) | null } | null;
-}
-
-/** Chain + model: both passes (the model pass only when the chain is intact). */
-export function verifyFull(ledger: string, opts: { model?: boolean; onProgress?: (phase: string, n: number) => void } = {}): FullVerify {
-  const chain = verifyLedger(ledger, { onProgress: (b) => opts.onProgress?.('chain', b) });
-  if (!chain.ok || opts.model === false) return { ok: chain.ok, chain, model: null };
-  let firstBad: Divergence | null = null;
-  let checked = 0;
-  const proj = new Projector({ engine: 'mutable' });
-  for (const batch of readLedgerBatchesSync(ledger, { validate: false })) {
-    const r = proj.step(batch);
-    // Recorded outcomes disagreeing with the model are `tns check`'s business; verify fails on the model's own.
-    const bad = r.divergences.find((d) => d.kind === 'determinism' || (d.kind === 'model-error' && batch.find((x) => x.seq === d.seq)?.recorded !== true));
-    if (bad) {
-      firstBad = bad;
-      checked += batch.findIndex((x) => x.seq === bad.seq) + 1;
-      break;
-    }
-    checked += batch.length;
-    opts.onProgress?.('model', batch[batch.length - 1].seq);
-  }
-  const model = { checked, firstBad: firstBad ? { ...(firstBad as Divergence), message: `${ledger}:${(firstBad as Divergence).seq}: ${formatDivergence(firstBad)}` } : null };
-  return { ok: firstBad === null, chain, model };
-}
 
 export function register(program: Command): void {
   program
