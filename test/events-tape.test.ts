@@ -112,6 +112,30 @@ describe('tape codec', () => {
     expect(out).toEqual(values);
   });
 
+  it('keeps the fields after an array when its items end exactly at the end of the tape', () => {
+    // Room is checked when a value starts and before each array item: the fields after an array (b, c; the
+    // nested array's siblings) must still fit when the last item fills the tape (16384 words at first).
+    const S = obj({ a: arr(int()), b: int(), c: str(), d: arr(obj({ e: arr(int()), f: int() })), g: int() });
+    for (let n = 16376; n <= 16388; n++) {
+      const v = { a: Array.from({ length: n }, (_, k) => k), b: 5, c: 'c', d: [{ e: [1, 2], f: 6 }], g: 7 };
+      const { out } = roundTrip(S, [v, { a: [], b: 8, c: '', d: [], g: 9 }]);
+      expect(out, `${n} items`).toEqual([v, { a: [], b: 8, c: '', d: [], g: 9 }]);
+    }
+    // The same, in an array inside an array item: the item's later fields, and the outer value's.
+    for (let n = 16370; n <= 16386; n++) {
+      const v = { a: [], b: 1, c: '', d: [{ e: Array.from({ length: n }, (_, k) => -k), f: 2 }, { e: [], f: 3 }], g: 4 };
+      expect(roundTrip(S, [v]).out, `${n} inner items`).toEqual([v]);
+    }
+    // A record: capset's caps come before its tid, and the op before the record's pid, seq...
+    const rec = exampleRecords().find((r) => r.op.call === 'capset')!;
+    const { prev: _prev, ...lean } = rec;
+    for (let n = 16370; n <= 16386; n++) {
+      const caps = Array.from({ length: n }, (_, k) => (k % 2 ? 'CAP_SYS_TIME' : 'CAP_SYS_ADMIN'));
+      const r = { ...lean, op: { ...rec.op, caps } };
+      expect(roundTrip(ReplayRecordSchema, [r]).out, `${n} caps`).toEqual([r]);
+    }
+  });
+
   it('writes the next batch on a tape handed back (once decoded), when it is large enough', () => {
     const S = obj({ n: int() });
     const codec = compileTapeCodec(S);

@@ -60,7 +60,10 @@ export interface TapeCodec {
   decoder(): TapeDecoder;
 }
 
-/** The most tape words a value of this schema takes, not counting array items (a loop checks room per item). */
+/**
+ * The most tape words a value of this schema takes, not counting array items (a loop checks room per item, for the
+ * item and for what the enclosing values may still write after the array: see `slackWords`).
+ */
 function maxWords(s: Node): number {
   const b = bare(s);
   switch (b.k) {
@@ -84,6 +87,26 @@ function maxWords(s: Node): number {
   }
 }
 
+/**
+ * A bound on the words still to be written, without a check of their own, after any array item of a value of this
+ * schema: the rest of the root value, and the rest of each enclosing array item — at most maxWords of the root plus
+ * maxWords of every array's items. Each array item reserves it on top of its own words, so that the fields after an
+ * array (only checked for when the value started) still fit when the items end at the tape's end.
+ */
+function slackWords(s: Node): number {
+  let n = maxWords(s);
+  const walk = (x: Node): void => {
+    const b = bare(x);
+    if (b.k === 'arr') {
+      n += maxWords(b.items);
+      walk(b.items);
+    } else if (b.k === 'obj') for (const p of Object.values(b.props as Props)) walk(p);
+    else if (b.k === 'union') for (const v of b.variants) walk(v);
+  };
+  walk(s);
+  return n;
+}
+
 function sortedKeys(props: Props): string[] {
   const keys = Object.keys(props).sort();
   if (keys.includes('__proto__')) throw new TypeError('tape: a field named __proto__');
@@ -104,7 +127,7 @@ const hasBit = (bit: number) => (bit <= 2 ** 30 ? `(m & ${bit}) !== 0` : `Math.f
 // --- encoder ------------------------------------------------------------------------------------------------------
 
 /** Statements that write the local `x` (valid for s). */
-function encStmt(g: Gen, s: Node): string {
+function encStmt(g: Gen, s: Node, slack: number): string {
   const b = bare(s);
   switch (b.k) {
     case 'int':
@@ -118,17 +141,18 @@ function encStmt(g: Gen, s: Node): string {
     case 'str':
       return 'STR.push(x);';
     default:
-      return `${encFn(g, b)}(x);`;
+      return `${encFn(g, b, slack)}(x);`;
   }
 }
 
-function encFn(g: Gen, s: S): string {
+/** `slack`: the words an array item reserves beyond its own (slackWords of the root). */
+function encFn(g: Gen, s: S, slack: number): string {
   switch (s.k) {
     case 'arr': {
-      const w = maxWords(s.items);
+      const w = maxWords(s.items) + slack;
       return g.memoized(s, 'EA', (name) => `function ${name}(v) {
   const n = v.length; T[i++] = n;
-  for (let j = 0; j < n; j++) { if (i + ${w} > T.length) grow(${w}); const x = v[j]; ${encStmt(g, s.items)} }
+  for (let j = 0; j < n; j++) { if (i + ${w} > T.length) grow(${w}); const x = v[j]; ${encStmt(g, s.items, slack)} }
 }`);
     }
     case 'obj':
@@ -138,7 +162,7 @@ function encFn(g: Gen, s: S): string {
         const bits = optionalBits(keys, props);
         const mask = bits.size > 0 ? [`let m = 0;`, ...[...bits].map(([k, bit]) => `if (v[${JSON.stringify(k)}] !== undefined) m += ${bit};`), 'T[i++] = m;'] : [];
         const fields = keys.map((k) => {
-          const body = encStmt(g, props[k]);
+          const body = encStmt(g, props[k], slack);
           if (body === '') return '';
           const read = `x = v[${JSON.stringify(k)}];`;
           return bits.has(k) ? `${read} if (x !== undefined) { ${body} }` : `${read} ${body}`;
@@ -150,7 +174,7 @@ function encFn(g: Gen, s: S): string {
 }`;
       });
     case 'union':
-      return g.memoized(s, 'EU', (name) => unionSwitch(name, s, 'v', (variant, k) => `T[i++] = ${k}; ${encFn(g, variant)}(v); return;`, 'throw new TypeError("tape: a value outside the union: " + String(v[' + JSON.stringify(s.tag) + ']));'));
+      return g.memoized(s, 'EU', (name) => unionSwitch(name, s, 'v', (variant, k) => `T[i++] = ${k}; ${encFn(g, variant, slack)}(v); return;`, 'throw new TypeError("tape: a value outside the union: " + String(v[' + JSON.stringify(s.tag) + ']));'));
     default:
       throw new TypeError(`tape: no encoder for a ${s.k} schema`);
   }
@@ -196,7 +220,8 @@ function compileEncoder(s: Node): () => TapeEncoder {
   const g = new Gen();
   const root = bare(s);
   const w = maxWords(root);
-  const writeRoot = root.k === 'obj' || root.k === 'union' || root.k === 'arr' ? `${encFn(g, root)}(x);` : encStmt(g, root);
+  const slack = slackWords(root);
+  const writeRoot = root.k === 'obj' || root.k === 'union' || root.k === 'arr' ? `${encFn(g, root, slack)}(x);` : encStmt(g, root, slack);
   return factory<TapeEncoder>(
     g,
     ENCODER_STATE,
