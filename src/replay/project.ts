@@ -25,6 +25,7 @@ import { apply, createWorld, resolveProfile, type Op, type Outcome, type World, 
 import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { cleanOutcome, DEFAULT_TS_TOLERANCE_NS, diffOutcome, divergenceOf, type Divergence, NameBinding } from './outcome.js';
 import { forceSuccess } from './force.js';
+import { cloneData } from './clone.js';
 import { inferGenesis, type Genesis } from './genesis.js';
 
 export type Engine = 'shadow' | 'draft' | 'mutable';
@@ -35,7 +36,7 @@ export interface ProjectOptions<R extends ReplayRecord = EventRecord> {
   /**
    * A state to start from instead of the genesis (a snapshot): its seq and world. `working`, when given, is a
    * mutable copy of `world` that nothing else holds (e.g. a second parse of a snapshot): it becomes the working
-   * world instead of a structuredClone of `world`.
+   * world instead of a copy of `world`.
    */
   start?: { seq: number; world: World; working?: World };
   /** Events per produce (default 1000). */
@@ -156,13 +157,13 @@ export class Projector<R extends ReplayRecord = EventRecord> {
 
   private setStart(w: World, working?: World): void {
     if (this.engine === 'mutable') {
-      this.work = working ?? (Object.isFrozen(w) ? structuredClone(w) : w);
+      this.work = working ?? (Object.isFrozen(w) ? cloneData(w) : w);
       this.state = this.work;
       // Given a working copy, `w` is a copy nobody changes: the checkpoint a rebuild clones.
-      this.checkpoint = working ? w : structuredClone(this.work);
+      this.checkpoint = working ? w : cloneData(this.work);
     } else {
-      this.state = Object.isFrozen(w) ? w : this.immer.produce(structuredClone(w), () => {});
-      if (this.engine === 'shadow') this.work = working ?? structuredClone(this.state);
+      this.state = Object.isFrozen(w) ? w : this.immer.produce(cloneData(w), () => {});
+      if (this.engine === 'shadow') this.work = working ?? cloneData(this.state);
       this.checkpoint = this.state;
     }
     this.since = [];
@@ -242,7 +243,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
 
   /** The working world, made again from the state after finish() handed the last one over. */
   private workingWorld(): World {
-    return (this.work ??= structuredClone(this.state!));
+    return (this.work ??= cloneData(this.state!));
   }
 
   /**
@@ -259,7 +260,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
     // A copy of the working world, not a state: with 'shadow', a state (a produce comparing the whole world with
     // the last one, then freezing what changed) measured ~3x the copy, and only materialize() needs one.
     if (this.since.length >= CHECKPOINT_EVERY) {
-      this.checkpoint = structuredClone(this.work!);
+      this.checkpoint = cloneData(this.work!);
       this.since = [];
     }
     // Since the checkpoint: `earlier` records of earlier batches, then this batch's from `batchFrom`; `found`
@@ -276,13 +277,13 @@ export class Projector<R extends ReplayRecord = EventRecord> {
         } catch {
           // Rebuild: the checkpoint, the earlier batches' records (their divergences were reported then), this
           // batch's records up to k (their divergences found again), then the throwing record on its own.
-          this.work = structuredClone(this.checkpoint!);
+          this.work = cloneData(this.checkpoint!);
           const again: Divergence[] = [];
           for (let i = 0; i < earlier; i++) this.reapply(this.since[i], again);
           found.length = foundMark;
           for (let i = batchFrom; i < k; i++) this.reapply(batch[i], found);
           this.work = this.carefully(this.work!, rec, found);
-          this.checkpoint = this.engine === 'mutable' ? structuredClone(this.work) : this.immer.produce(this.checkpoint!, (d) => syncInto(d as World, this.work!));
+          this.checkpoint = this.engine === 'mutable' ? cloneData(this.work) : this.immer.produce(this.checkpoint!, (d) => syncInto(d as World, this.work!));
           if (this.engine === 'shadow') this.state = this.checkpoint;
           this.since = [];
           earlier = 0;
@@ -458,7 +459,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
    */
   private tryProduce(base: World, fn: (w: World) => void): { world: World; error?: unknown } {
     if (this.engine !== 'draft') {
-      const copy = structuredClone(base);
+      const copy = cloneData(base);
       try {
         fn(copy);
         return { world: copy };
@@ -520,7 +521,7 @@ function syncObject(getDraft: () => Record<string, unknown>, base: Record<string
       continue;
     }
     if (Array.isArray(b) && Array.isArray(w) && same(b, w)) continue;
-    draft()[k] = typeof w === 'object' && w !== null ? structuredClone(w) : w;
+    draft()[k] = typeof w === 'object' && w !== null ? cloneData(w) : w;
   }
 }
 
