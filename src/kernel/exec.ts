@@ -7,7 +7,7 @@ import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
 import { ALL_CAPS, freeId, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
 import { makeKuid, mmUserns } from './cred.js';
-import type { Cred } from './types.js';
+import type { Cap, Cred } from './types.js';
 import type { Errno } from './ops.js';
 
 export function sysExecve(world: World, tid: number, path: string, fsError?: Errno): Outcome {
@@ -16,7 +16,8 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
   if (fsError) return fail(fsError, `execve ${path}: ${fsError} from the filesystem`);
 
   // de_thread: every other thread dies (released at once); a non-leader takes over the leader's pid.
-  for (const tid of [...world.groups[t.tgid]]) if (tid !== t.tid) releaseThread(world, tid);
+  const group = world.groups[t.tgid];
+  if (group.length !== 1 || group[0] !== t.tid) for (const tid of [...group]) if (tid !== t.tid) releaseThread(world, tid);
   if (t.tid !== t.tgid) {
     const tgid = t.tgid;
     renameTask(world, t.tid, tgid);
@@ -40,7 +41,9 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
       t.files = copy;
     }
     const fds = world.fdtables[t.files].fds;
-    for (const fd of Object.keys(fds).map(Number)) if (fds[fd].cloexec) closeFd(world, t, fd);
+    // The fd numbers first (closeFd deletes from the table), in fd order.
+    const keys = Object.keys(fds);
+    for (let i = 0; i < keys.length; i++) if (fds[keys[i] as unknown as number].cloexec) closeFd(world, t, Number(keys[i]));
   }
   execCreds(world, t.cred);
 
@@ -106,11 +109,23 @@ function execCreds(world: World, c: Cred): void {
   const root = makeKuid(world, c.userns, 0);
   const isReal = root !== null && c.uid === root;
   const isEff = root !== null && c.euid === root;
-  const bset = c.userns === world.init.user ? world.rootCaps : ALL_CAPS;
   const oldPermitted = c.permitted;
-  c.permitted = isReal || isEff ? [...bset].sort() : [];
-  c.caps = isEff ? [...c.permitted] : [];
+  c.permitted = isReal || isEff ? (c.userns === world.init.user ? sortedCopy(world.rootCaps) : ALL_CAPS_SORTED.slice()) : [];
+  c.caps = isEff ? c.permitted.slice() : [];
   // begin_new_exec sets SUID_DUMP_USER unless euid != uid; then commit_creds makes the mm non-dumpable when the
   // permitted set grew (cred_cap_issubset fails), e.g. root exec'ing after dropping capabilities (seen live).
-  c.dumpable = c.euid === c.uid && c.permitted.every((cap) => oldPermitted.includes(cap));
+  c.dumpable = c.euid === c.uid && isSubset(c.permitted, oldPermitted);
+}
+
+const ALL_CAPS_SORTED: readonly Cap[] = [...ALL_CAPS].sort();
+
+/** [...list].sort() without the sort when the list is sorted already (rootCaps is; the default sort orders by code units, as `<` does). */
+function sortedCopy(list: readonly Cap[]): Cap[] {
+  for (let i = 1; i < list.length; i++) if (list[i - 1] > list[i]) return [...list].sort();
+  return list.slice();
+}
+
+function isSubset(sub: readonly Cap[], of: readonly Cap[]): boolean {
+  for (let i = 0; i < sub.length; i++) if (!of.includes(sub[i])) return false;
+  return true;
 }

@@ -15,17 +15,26 @@ function doExit(world: World, t: Task, code: number): void {
     t.state = 'zombie';
   }
   const leader = world.tasks[t.tgid];
-  const groupDone = (world.groups[t.tgid] ?? []).every((tid) => world.tasks[tid].state !== 'running');
-  if (leader && groupDone) {
+  if (leader && groupDone(world, t.tgid)) {
     reparentChildren(world, t.tgid);
     // No parent in the model (or a thread-less exit_signal -1) means an outside reaper: reap at once.
     if (leader.ppid === world.reaper || !world.tasks[leader.ppid]) reap(world, leader.tid);
   }
 }
 
+/** Whether no thread of the group is running any more. */
+function groupDone(world: World, tgid: number): boolean {
+  const group = world.groups[tgid];
+  if (group === undefined) return true;
+  for (let i = 0; i < group.length; i++) if (world.tasks[group[i]].state === 'running') return false;
+  return true;
+}
+
 /** forget_original_parent: children go to the reaper; zombies among them are reaped at once by it. */
 function reparentChildren(world: World, tgid: number): void {
-  for (const child of [...(world.children[tgid] ?? [])]) {
+  const children = world.children[tgid];
+  if (children === undefined) return;
+  for (const child of [...children]) {
     if (child === tgid) continue;
     reparent(world, child, world.reaper);
     // reparent_leader: a zombie leader is handed to the new reaper only once its thread group is empty.
@@ -53,10 +62,14 @@ export function sysExit(world: World, tid: number, code: number): Outcome {
 export function sysExitGroup(world: World, tid: number, code: number): Outcome {
   const t = task(world, tid);
   if (t.state !== 'running') throw new ModelError(`task ${tid} has already exited`);
-  const others = (world.groups[t.tgid] ?? []).map((x) => world.tasks[x]).filter((o) => o.tid !== t.tid && o.state === 'running');
-  // Other threads die first (zap_other_threads), the leader last so the group ends as one zombie.
-  for (const o of others.sort((a, b) => (a.tid === a.tgid ? 1 : b.tid === b.tgid ? -1 : a.tid - b.tid))) {
-    if (world.tasks[o.tid]) doExit(world, world.tasks[o.tid], code);
+  const group = world.groups[t.tgid];
+  // A single-threaded process (the common case) has no other thread to stop.
+  if (group !== undefined && !(group.length === 1 && group[0] === t.tid)) {
+    const others = group.map((x) => world.tasks[x]).filter((o) => o.tid !== t.tid && o.state === 'running');
+    // Other threads die first (zap_other_threads), the leader last so the group ends as one zombie.
+    for (const o of others.sort((a, b) => (a.tid === a.tgid ? 1 : b.tid === b.tgid ? -1 : a.tid - b.tid))) {
+      if (world.tasks[o.tid]) doExit(world, world.tasks[o.tid], code);
+    }
   }
   if (world.tasks[t.tid]) doExit(world, world.tasks[t.tid], code);
   return ok(0);
@@ -65,14 +78,31 @@ export function sysExitGroup(world: World, tid: number, code: number): Outcome {
 /** wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. */
 export function sysWait(world: World, tid: number, target: number): Outcome {
   const t = task(world, tid);
-  const children = (world.children[t.tgid] ?? [])
-    .filter((c) => target === -1 || c === target)
-    .map((c) => world.tasks[c])
-    .filter((c) => c !== undefined);
-  if (children.length === 0) return fail('ECHILD', `wait: no child ${target === -1 ? '' : target + ' '}of ${t.tgid} (ECHILD)`);
-  const zombie = children.find((c) => c.state === 'zombie' && (world.groups[c.tgid] ?? []).every((x) => world.tasks[x].state === 'zombie'));
+  // The first child (in the children list's order) that is a zombie with every thread a zombie; ECHILD without any.
+  const list = world.children[t.tgid] ?? [];
+  let any = false;
+  let zombie: Task | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (target !== -1 && c !== target) continue;
+    const ct = world.tasks[c];
+    if (ct === undefined) continue;
+    any = true;
+    if (ct.state === 'zombie' && allZombies(world, ct.tgid)) {
+      zombie = ct;
+      break;
+    }
+  }
+  if (!any) return fail('ECHILD', `wait: no child ${target === -1 ? '' : target + ' '}of ${t.tgid} (ECHILD)`);
   if (!zombie) return fail('EAGAIN', `wait: no child of ${t.tgid} has exited yet (would block)`);
   const pid = zombie.tid;
   reap(world, pid);
   return ok(pid);
+}
+
+function allZombies(world: World, tgid: number): boolean {
+  const group = world.groups[tgid];
+  if (group === undefined) return true;
+  for (let i = 0; i < group.length; i++) if (world.tasks[group[i]].state !== 'zombie') return false;
+  return true;
 }

@@ -181,7 +181,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     mm = newId(world, 'mm');
     // dup_mm keeps the parent mm's user_ns.
     const parentMm = parent.mm === null ? undefined : world.mms[parent.mm];
-    world.mms[mm] = { id: mm, users: 1, ...(parentMm?.userns !== undefined ? { userns: parentMm.userns } : {}) };
+    world.mms[mm] = parentMm?.userns !== undefined ? { id: mm, users: 1, userns: parentMm.userns } : { id: mm, users: 1 };
   }
   let files: number | null = parent.files;
   if (has(f, CLONE.FILES)) {

@@ -99,7 +99,16 @@ export function copyNsproxy(world: World, from: Nsproxy): Nsproxy {
     time: from.time,
     time_for_children: from.time_for_children,
   };
-  for (const slot of NSPROXY_SLOTS) getNs(world, nsp[slot]);
+  // get_*_ns on every slot, written out: a loop over the slot names is a megamorphic keyed load per slot.
+  const nss = world.namespaces;
+  nss[nsp.uts].count++;
+  nss[nsp.ipc].count++;
+  nss[nsp.mnt].count++;
+  nss[nsp.pid_for_children].count++;
+  nss[nsp.net].count++;
+  nss[nsp.cgroup].count++;
+  nss[nsp.time].count++;
+  nss[nsp.time_for_children].count++;
   world.nsproxies[id] = nsp;
   return nsp;
 }
@@ -112,7 +121,15 @@ export function putNsproxy(world: World, id: number): void {
   if (id === world.initNsproxy) throw new Error('model invariant: init_nsproxy freed');
   delete world.nsproxies[id];
   freeId(world, 'nsproxy', id);
-  for (const slot of NSPROXY_SLOTS) putNs(world, nsp[slot]);
+  // In NSPROXY_SLOTS order (the order namespaces are freed in, which orders inumFree's inserts and ucounts' deletes).
+  putNs(world, nsp.uts);
+  putNs(world, nsp.ipc);
+  putNs(world, nsp.mnt);
+  putNs(world, nsp.pid_for_children);
+  putNs(world, nsp.net);
+  putNs(world, nsp.cgroup);
+  putNs(world, nsp.time);
+  putNs(world, nsp.time_for_children);
 }
 
 /** Replace the namespace in one slot: get the new one, put the old one. */
