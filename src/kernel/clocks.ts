@@ -43,7 +43,7 @@ export function readClock(world: World, t: Task, clockid: number): { ok: true; t
 export function sysClockGettime(world: World, tid: number, clockid: number): Outcome {
   const r = readClock(world, task(world, tid), clockid);
   if (!r.ok) return fail('EINVAL', r.rule);
-  return ok(0, r.inexact ? { ts: r.ts, inexact: ['ts'] } : { ts: r.ts });
+  return r.inexact ? { ret: 0, ts: r.ts, inexact: ['ts'] } : { ret: 0, ts: r.ts };
 }
 
 const KTIME_MAX = (1n << 63n) - 1n;
@@ -80,7 +80,7 @@ export function sysTimerAbs(world: World, op: Extract<SyscallOp, { call: 'timer_
       if (tim > KTIME_MAX) tim = KTIME_MAX;
     }
   }
-  return ok(0, { ts: fromNs(tim) });
+  return { ret: 0, ts: fromNs(tim) };
 }
 
 /** Time passes on the host: every clock advances by the duration. */
@@ -90,5 +90,5 @@ export function hostAdvance(world: World, d: Timespec, suspended: boolean): Outc
   world.host.realtime = add(world.host.realtime, dur);
   world.host.boottime = add(world.host.boottime, dur);
   if (!suspended) world.host.monotonic = add(world.host.monotonic, dur);
-  return ok(0);
+  return { ret: 0 };
 }

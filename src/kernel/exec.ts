@@ -56,7 +56,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
       switchTaskNamespaces(world, t.tid, copy.id);
     }
   }
-  return ok(0);
+  return { ret: 0 };
 }
 
 /** mmput: drop one user of an mm; the last one frees it. */

@@ -56,7 +56,7 @@ export function sysExit(world: World, tid: number, code: number): Outcome {
   const t = task(world, tid);
   if (t.state !== 'running') throw new ModelError(`task ${tid} has already exited`);
   doExit(world, t, code);
-  return ok(0);
+  return { ret: 0 };
 }
 
 export function sysExitGroup(world: World, tid: number, code: number): Outcome {
@@ -72,7 +72,7 @@ export function sysExitGroup(world: World, tid: number, code: number): Outcome {
     }
   }
   if (world.tasks[t.tid]) doExit(world, world.tasks[t.tid], code);
-  return ok(0);
+  return { ret: 0 };
 }
 
 /** wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. */
@@ -97,7 +97,7 @@ export function sysWait(world: World, tid: number, target: number): Outcome {
   if (!zombie) return fail('EAGAIN', `wait: no child of ${t.tgid} has exited yet (would block)`);
   const pid = zombie.tid;
   reap(world, pid);
-  return ok(pid);
+  return { ret: pid };
 }
 
 function allZombies(world: World, tgid: number): boolean {

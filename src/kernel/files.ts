@@ -71,7 +71,7 @@ export function closeFd(world: World, t: Task, fd: number): Outcome {
   if (!e) return fail('EBADF', `close: fd ${fd} is not open (EBADF)`);
   delete table.fds[fd];
   releaseFile(world, e.file);
-  return ok(0);
+  return { ret: 0 };
 }
 
 /** Put a whole fd table (exit, or exec unsharing it): at zero every open file is released. */
@@ -145,6 +145,8 @@ export function nsLinkName(rest: string): string | null {
  * "__proto__", which /proc/PID/ns does not have — ENOENT).
  */
 const NS_LINK_NAMES: ReadonlySet<string> = new Set(Object.keys(NS_LINKS));
+/** "ns/<name>" → name, for every link name. */
+const NS_LINK_OF_REST: ReadonlyMap<string, string> = new Map(Object.keys(NS_LINKS).map((name) => [`ns/${name}`, name]));
 
 /** Resolve a path: /proc/self → the caller's tgid, /proc/thread-self → its tid, /proc/N/task/M → M. */
 export function resolveProcPath(world: World, caller: Task, path: string): ProcPath {
@@ -163,6 +165,10 @@ export function resolveProcPath(world: World, caller: Task, path: string): ProcP
     tid = sub;
   }
   const rest = m.rest;
+  // The common case, "ns/<a link name>", gives the link name as a constant string (a slice of the path would be
+  // looked up in the string table again at every use as a property name).
+  const known = NS_LINK_OF_REST.get(rest);
+  if (known !== undefined) return { kind: 'ns', tid, link: known };
   const link = nsLinkName(rest);
   if (link !== null) {
     if (!NS_LINK_NAMES.has(link)) return { kind: 'noent', why: `no ns link ${link}` };
@@ -225,7 +231,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         return fail('EACCES', `open ${op.path} for writing: nsfs files are read-only (EACCES)`);
       getNs(world, inum);
       const file = newFile(world, { kind: 'nsfs', ns: inum, nsType: world.namespaces[inum].type, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'timens_offsets': {
       const target = world.tasks[p.tid];
@@ -233,7 +239,7 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
       getNs(world, t.cred.userns);
       const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: cloneCred(t.cred), pos: 0, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'idmap': {
       const target = world.tasks[p.tid];
@@ -246,14 +252,14 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
       getNs(world, t.cred.userns);
       getNs(world, userns);
       const file = newFile(world, { kind: 'idmap', map: p.map, userns, cred: cloneCred(t.cred), pos: 0, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'uptime':
     case 'stat': {
       if (op.mode !== 'r' && !nsCapable(world, t.cred, t.cred.userns, 'CAP_DAC_OVERRIDE'))
         return fail('EACCES', `open ${op.path} for writing: mode 0444 (EACCES)`);
       const file = newFile(world, { kind: 'proc_text', path: op.path as '/proc/uptime' | '/proc/stat', pos: 0, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'max_time_namespaces': {
       if (op.mode !== 'r') {
@@ -263,11 +269,11 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
         if (!writable) return fail('EACCES', `open ${op.path} for writing: needs CAP_SYS_RESOURCE in the user namespace (EACCES)`);
       }
       const file = newFile(world, { kind: 'sysctl', name: 'user.max_time_namespaces', userns: t.cred.userns, pos: 0, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'other': {
       const file = newFile(world, { kind: 'other', path: op.path, mode: op.mode });
-      return ok(installFd(world, t, file, cloexec, op.fd));
+      return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
   }
 }
@@ -277,15 +283,15 @@ export function sysDup(world: World, op: Extract<SyscallOp, { call: 'dup' }>): O
   const f = fileAt(world, t, op.fd);
   if (!f) return fail('EBADF', `dup: fd ${op.fd} is not open (EBADF)`);
   f.count++;
-  return ok(installFd(world, t, f, op.cloexec ?? false, op.newfd));
+  return { ret: installFd(world, t, f, op.cloexec ?? false, op.newfd) };
 }
 
 export function sysReadlink(world: World, op: Extract<SyscallOp, { call: 'readlink' }>): Outcome {
   const t = task(world, op.tid);
-  if (op.path === '/proc/self') return ok(String(t.tgid).length, { text: String(t.tgid) });
+  if (op.path === '/proc/self') return { ret: String(t.tgid).length, text: String(t.tgid) };
   if (op.path === '/proc/thread-self') {
     const s = `${t.tgid}/task/${t.tid}`;
-    return ok(s.length, { text: s });
+    return { ret: s.length, text: s };
   }
   const p = resolveProcPath(world, t, op.path);
   if (p.kind === 'noent') return fail('ENOENT', `readlink ${op.path}: ${p.why} (ENOENT)`);
@@ -295,7 +301,7 @@ export function sysReadlink(world: World, op: Extract<SyscallOp, { call: 'readli
   const inum = nsOfLink(world, target, p.link);
   if (inum === null) return fail('ENOENT', `readlink ${op.path}: task ${p.tid} has exited, or a new pid namespace has no process yet (ENOENT)`);
   const text = `${world.namespaces[inum].type}:[${inum}]`;
-  return ok(text.length, { text });
+  return { ret: text.length, text };
 }
 
 const PIDFD_NONBLOCK = 0o4000;
@@ -313,7 +319,7 @@ export function sysPidfdOpen(world: World, op: Extract<SyscallOp, { call: 'pidfd
       ? fail('ENOENT', `pidfd_open: ${op.pid} is not a thread-group leader (ENOENT on current kernels, seen on 6.18)`)
       : fail('EINVAL', `pidfd_open: ${op.pid} is not a thread-group leader (EINVAL)`);
   const file = newFile(world, { kind: 'pidfd', pid: op.pid, mode: 'rw' });
-  return ok(installFd(world, t, file, true, op.fd));
+  return { ret: installFd(world, t, file, true, op.fd) };
 }
 
 /** /proc/uptime: "%lu.%02lu %lu.%02lu\n", boottime + the reader's boottime offset, then idle (unknown to the model). */
@@ -374,7 +380,7 @@ export function sysRead(world: World, op: Extract<SyscallOp, { call: 'read' }>):
         sq.buf = content.slice(text.length);
       }
       f.pos += text.length;
-      return ok(text.length, { text });
+      return { ret: text.length, text };
     }
     case 'proc_text': {
       if (f.path === '/proc/uptime') {
@@ -434,7 +440,7 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       const capable = nsCapable(world, f.cred, world.namespaces[c].owner!, 'CAP_SYS_TIME');
       const r = setOffsets(world, c, capable, parsed.offsets);
       if (!r.ok) return fail(r.errno, r.rule);
-      return ok(parsed.count);
+      return { ret: parsed.count };
     }
     case 'idmap': {
       if (op.call === 'pwrite') return fail('ESPIPE', `pwrite: seq_file clears FMODE_PWRITE (ESPIPE)`);
@@ -450,19 +456,19 @@ export function sysWrite(world: World, op: Extract<SyscallOp, { call: 'write' | 
       const at = op.call === 'pwrite' ? op.offset : f.pos;
       if (at !== 0) {
         if (op.call === 'write') f.pos += count;
-        return ok(count);
+        return { ret: count };
       }
       const r = parseSysctlInt(op.data);
       if (!r.ok) return fail('EINVAL', `write max_time_namespaces: ${r.why} (EINVAL)`);
       if (r.value === null) {
         if (op.call === 'write') f.pos += r.consumed;
-        return ok(r.consumed);
+        return { ret: r.consumed };
       }
       const v = r.value;
       if (v < 0 || v > 2147483647) return fail('EINVAL', `write max_time_namespaces: ${v} is outside [0, INT_MAX] (EINVAL)`);
       world.namespaces[f.userns].maxTimeNamespaces = v;
       if (op.call === 'write') f.pos += r.consumed;
-      return ok(r.consumed);
+      return { ret: r.consumed };
     }
     case 'other':
       return ok(count, { inexact: ['ret'] });

@@ -210,7 +210,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     const file = newFile(world, { kind: 'pidfd', pid: childTid, mode: 'rw' });
     installFd(world, parent, file, true, args.pidfd);
   }
-  return ok(childTid);
+  return { ret: childTid };
 }
 
 /** dup_fd: a copy of the table whose fds point at the same open files. */

@@ -72,17 +72,17 @@ export function apply(world: World, op: Op): Outcome {
       return sysExit(world, op.tid, op.code);
     case 'setresuid': {
       const r = setresuid(world, task(world, op.tid), op.ruid, op.euid, op.suid);
-      return r === 'ok' ? ok(0) : fail(r, `setresuid: ${r === 'EPERM' ? 'needs CAP_SETUID for other uids' : 'uid not mapped in the user namespace'} (${r})`);
+      return r === 'ok' ? { ret: 0 } : fail(r, `setresuid: ${r === 'EPERM' ? 'needs CAP_SETUID for other uids' : 'uid not mapped in the user namespace'} (${r})`);
     }
     case 'dup':
       return sysDup(world, op);
     case 'capset': {
       const r = capset(task(world, op.tid), op.caps);
-      return r === 'ok' ? ok(0) : fail(r, 'capset: cannot raise capabilities beyond the permitted set (EPERM)');
+      return r === 'ok' ? { ret: 0 } : fail(r, 'capset: cannot raise capabilities beyond the permitted set (EPERM)');
     }
     case 'prctl_dumpable': {
       setDumpable(world, task(world, op.tid), op.dumpable);
-      return ok(0);
+      return { ret: 0 };
     }
     case 'host.spawn': {
       const uid = op.uid ?? 0;
@@ -95,7 +95,7 @@ export function apply(world: World, op: Op): Outcome {
     case 'host.sysctl': {
       if (!Number.isInteger(op.value) || op.value < 0 || op.value > 2147483647) return fail('EINVAL', 'sysctl: value outside [0, INT_MAX] (EINVAL)');
       world.namespaces[world.init.user].maxTimeNamespaces = op.value;
-      return ok(0);
+      return { ret: 0 };
     }
     default: {
       const never: never = op;

@@ -2,7 +2,7 @@
  * kernel/nsproxy.c: create_new_namespaces, copy_namespaces (fork), timens_on_fork, unshare_nsproxy_namespaces.
  */
 import { NS_FLAG, type Errno } from './ops.js';
-import type { Nsproxy, NsType, Task, World } from './types.js';
+import type { Namespace, Nsproxy, NsType, Task, World } from './types.js';
 import { copyNsproxy, newNs, putNsproxy, setSlot } from './refs.js';
 import { cloneTimeNs, timensCommit } from './timens.js';
 import { allocInum } from './world.js';
@@ -29,14 +29,13 @@ export function createNewNamespaces(world: World, flags: number, from: Nsproxy, 
   const nsp = copyNsproxy(world, from);
   for (const { type, slot } of CREATE_ORDER) {
     if (!(flags & NS_FLAG[type])) continue;
-    const extra: Record<string, unknown> = {};
+    let ns: Namespace;
     if (type === 'pid') {
       const parent = world.namespaces[from.pid_for_children];
-      extra.parent = parent.inum;
-      extra.level = (parent.level ?? 0) + 1;
+      const extra = { parent: parent.inum, level: (parent.level ?? 0) + 1 };
       world.namespaces[parent.inum].count++;
-    }
-    const ns = newNs(world, type, allocInum(world), userns, extra);
+      ns = newNs(world, type, allocInum(world), userns, extra);
+    } else ns = newNs(world, type, allocInum(world), userns);
     setSlot(world, nsp, slot, ns.inum);
     ns.count--; // setSlot took the nsproxy's reference; drop the creation reference
   }

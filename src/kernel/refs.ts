@@ -28,10 +28,16 @@ function freeNs(world: World, ns: Namespace): void {
 }
 
 /** A new namespace object with one reference (its creator's), owned by `owner` (whose count it takes). */
-export function newNs(world: World, type: NsType, inum: number, owner: number, extra: Partial<Namespace> = {}): Namespace {
-  const ns: Namespace = { inum, type, count: 1, owner, initial: false, ...extra };
-  world.namespaces[inum] = ns;
-  getNs(world, owner);
+export function newNs(world: World, type: NsType, inum: number, owner: number, extra?: Partial<Namespace>): Namespace {
+  // Without extra fields, no spread (an object spread is a slow copy).
+  const ns: Namespace = extra === undefined ? { inum, type, count: 1, owner, initial: false } : { inum, type, count: 1, owner, initial: false, ...extra };
+  return addNs(world, ns);
+}
+
+/** Enter a new namespace (built with its fields in newNs's order) in the table; it takes a reference on its owner. */
+export function addNs(world: World, ns: Namespace): Namespace {
+  world.namespaces[ns.inum] = ns;
+  getNs(world, ns.owner!);
   return ns;
 }
 

@@ -137,5 +137,5 @@ export function sysSetns(world: World, tid: number, fd: number, nstype: number):
   }
   if (flags & CLONE.NEWTIME) timensCommit(world, set.nsproxy.time);
   switchTaskNamespaces(world, tid, set.nsproxy.id);
-  return ok(0);
+  return { ret: 0 };
 }

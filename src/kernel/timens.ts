@@ -4,7 +4,7 @@
  */
 import type { Errno } from './ops.js';
 import type { Namespace, Timespec, TimensOffsets, World } from './types.js';
-import { incUcount, newNs } from './refs.js';
+import { addNs, incUcount } from './refs.js';
 import { allocInum, profileOf } from './world.js';
 import { add, KTIME_SEC_MAX, NSEC_PER_SEC } from './timespec.js';
 
@@ -16,7 +16,13 @@ export function cloneTimeNs(world: World, userns: number, creatorEuid: number, o
   const enforce = profileOf(world).maxTimeNamespacesSysctl;
   if (!incUcount(world, userns, creatorEuid, enforce)) return 'ENOSPC';
   const { monotonic, boottime } = world.namespaces[old].offsets!;
-  return newNs(world, 'time', allocInum(world), userns, {
+  // newNs's fields, then the time namespace's own (written out: no spread).
+  return addNs(world, {
+    inum: allocInum(world),
+    type: 'time',
+    count: 1,
+    owner: userns,
+    initial: false,
     offsets: { monotonic: { sec: monotonic.sec, nsec: monotonic.nsec }, boottime: { sec: boottime.sec, nsec: boottime.nsec } },
     frozen: false,
     ucounts: { userns, uid: creatorEuid },

@@ -64,5 +64,5 @@ export function sysUnshare(world: World, tid: number, flagsIn: number): Outcome 
     t.cred = newCred;
   }
   if (newNsp !== null) switchTaskNamespaces(world, tid, newNsp);
-  return ok(0);
+  return { ret: 0 };
 }

@@ -66,8 +66,17 @@ export function capsFromMask(mask: string | bigint): Cap[] {
 
 export const ALL_CAPS: Cap[] = [...CAPS];
 
+/** The last profile looked up, by name (worlds of one run share their profile; the name is compared, not looked up). */
+let lastProfileName: string | undefined;
+let lastProfile: Profile | undefined;
+
 export function profileOf(world: World): Profile {
-  return PROFILES[world.profile] ?? resolveProfile(world.profile);
+  const name = world.profile;
+  if (name === lastProfileName && lastProfile !== undefined) return lastProfile;
+  const p = PROFILES[name] ?? resolveProfile(name);
+  lastProfileName = name;
+  lastProfile = p;
+  return p;
 }
 
 export function rootCred(userns: number, caps: Cap[] = ALL_CAPS): Cred {
