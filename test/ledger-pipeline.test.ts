@@ -4,7 +4,7 @@
  * directory inside the project (where immer and rxjs resolve) and loaded from there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,6 +146,45 @@ describe('pipeline: reading on a second thread', () => {
     const all = drain(L.readReplayBatches(ledger, { thread: true }));
     expect(all.recs.length).toBe(N);
   });
+
+  it('takes the batch sizes the sequential reader takes (fractional: rounded up; NaN: no bound)', () => {
+    for (const o of [{ batchSize: 2.5, toSeq: 20 }, { batchSize: Number.NaN, toSeq: 3000 }, { batchSize: 0, toSeq: 3 }]) {
+      const want = drain(L.readLedgerBatchesSync(ledger, o));
+      const got = drain(L.readReplayBatches(ledger, { ...o, thread: true }));
+      expect(got.error, JSON.stringify(o)).toBeNull();
+      expect(got.recs).toEqual(want.recs.map((r) => lean(r, 0)));
+      if (!Number.isNaN(o.batchSize)) expect(got.sizes).toEqual(want.sizes);
+    }
+  });
+
+  it('a reading thread that dies (mid-read, or loading its modules) is an error at once, and the process lives on', async () => {
+    // Copies of the modules with the failure put in: a hard exit after 3000 records (as an out-of-memory death
+    // would be), and a reader module that cannot load on a worker thread.
+    const copy = (name: string, file: string, edit: (text: string) => string) => {
+      const to = join(build, name);
+      cpSync(join(build, 'lib'), to, { recursive: true });
+      const text = readFileSync(join(to, file), 'utf8');
+      const edited = edit(text);
+      expect(edited).not.toBe(text);
+      writeFileSync(join(to, file), edited);
+      return import(pathToFileURL(join(to, 'ledger', 'pipeline.js')).href) as Promise<{ readReplayBatches: Batches }>;
+    };
+    const exits = await copy('dies', 'ledger/pipeline-worker.js', (t) => t.replace(/(\w+)\.write\(rec\);/, 'if (rec.seq === 3000) process.exit(9); $1.write(rec);'));
+    const t0 = Date.now();
+    const got = drain(exits.readReplayBatches(ledger, { thread: true }));
+    expect((got.error as Error).name).toBe('LedgerError');
+    expect((got.error as Error).message).toMatch(/the reading thread exited before the end of the read/);
+    expect(got.recs.length).toBeLessThan(3000);
+    expect(got.recs.map((r) => r.seq)).toEqual(Array.from({ length: got.recs.length }, (_, k) => k + 1));
+    expect(Date.now() - t0).toBeLessThan(30_000); // not the 60 s stall timeout (a generous bound: this is no benchmark)
+
+    const cannotLoad = await copy('no-load', 'ledger/reader.js', (t) => `import { isMainThread as __main } from 'node:worker_threads';\nif (!__main) throw new Error('reader cannot load here');\n${t}`);
+    const none = drain(cannotLoad.readReplayBatches(ledger, { thread: true }));
+    expect(none.recs).toEqual([]);
+    expect((none.error as Error).message).toMatch(/the reading thread failed: Error: reader cannot load here/);
+    // The worker's 'error' event, delivered once this thread is back in its event loop, is not an uncaught one.
+    await new Promise((r) => setTimeout(r, 200));
+  }, 90_000);
 
   it('is used only where it pays and can work', () => {
     expect(L.usesReadingThread({ thread: 'auto', expected: L.PIPELINE_MIN_RECORDS - 1 })).toBe(false);

@@ -11,6 +11,7 @@ import { LedgerCorruptError, LedgerError, LedgerNotFoundError, TornTailError, ty
 export const PRODUCED = 0; // messages posted by the reading thread
 export const CONSUMED = 1; // batches taken by the replaying thread
 export const CANCEL = 2; // 1: the replaying thread stopped early
+export const GONE = 3; // 1: the reading thread exited without posting 'end' or 'error'
 export const CONTROL_BYTES = 16;
 
 export interface WorkerInput {

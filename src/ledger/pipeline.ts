@@ -18,7 +18,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { compileTapeCodec, ReplayRecordSchema, type ReplayRecord } from '../events/index.js';
 import { readLedgerBatchesSync, type ReadOptions } from './reader.js';
 import { LedgerError } from './errors.js';
-import { CANCEL, CONSUMED, CONTROL_BYTES, PRODUCED, errorOf, type Message, type Returned, type WorkerInput } from './pipeline-protocol.js';
+import { CANCEL, CONSUMED, CONTROL_BYTES, GONE, PRODUCED, errorOf, type Message, type Returned, type WorkerInput } from './pipeline-protocol.js';
 
 export interface PipelineOptions extends ReadOptions {
   /** Records whose seq is a multiple of this keep their hash (default 0: none do). */
@@ -81,9 +81,14 @@ export function* readReplayBatches(path: string, opts: PipelineOptions = {}): Ge
   const words = new Int32Array(control);
   const { port1: port, port2 } = new MessageChannel();
   const input: WorkerInput = { path, opts: read, hashEvery: every, batchSize: TAPE_RECORDS, ahead: AHEAD, control, port: port2 };
-  const yieldSize = Math.max(1, Math.min(opts.batchSize ?? 1024, YIELD_RECORDS));
+  // As the sequential reader counts: a fractional size rounds up, NaN sets no bound (here: YIELD_RECORDS).
+  const asked = Math.ceil(opts.batchSize ?? YIELD_RECORDS);
+  const yieldSize = Number.isNaN(asked) ? YIELD_RECORDS : Math.max(1, Math.min(asked, YIELD_RECORDS));
   const worker = new Worker(WORKER_URL, { workerData: input, transferList: [port2] });
   worker.unref();
+  // A failure on the reading thread that it could not post is seen through GONE (next()); unheard, the worker's
+  // 'error' event would be thrown as an uncaught exception once this thread is back in its event loop.
+  worker.on('error', () => {});
   const decoder = codec.decoder();
   let taken = 0;
   try {
@@ -120,11 +125,14 @@ export function* readReplayBatches(path: string, opts: PipelineOptions = {}): Ge
 function next(port: MessagePort, words: Int32Array, taken: number, path: string): Message {
   let since = Date.now();
   for (;;) {
+    // Read before the count: a thread that is gone has counted every message it posted.
+    const gone = Atomics.load(words, GONE) !== 0;
     const m = receiveMessageOnPort(port);
     if (m !== undefined) return m.message as Message;
     // Posted messages are counted after they are posted: wait for the count to pass what was taken.
     const produced = Atomics.load(words, PRODUCED);
     if (produced <= taken) {
+      if (gone) throw new LedgerError(path, `${path}: the reading thread exited before the end of the read`);
       if (Atomics.wait(words, PRODUCED, produced, 1000) === 'timed-out' && Date.now() - since > STALL_MS)
         throw new LedgerError(path, `${path}: the reading thread sent nothing for ${STALL_MS / 1000} s`);
     } else {
