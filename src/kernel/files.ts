@@ -9,7 +9,7 @@ import { cloneCred, kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
 import { showIdMap, writeIdMap, writeSetgroups } from './idmap.js';
-import { freeId, ModelError, newId, profileOf, task } from './world.js';
+import { freeId, ModelError, newId, numberText, profileOf, task } from './world.js';
 import { add, sub } from './timespec.js';
 
 type NewFile = OpenFile extends infer F ? (F extends OpenFile ? Omit<F, 'id' | 'count'> : never) : never;
@@ -300,7 +300,7 @@ export function sysReadlink(world: World, op: Extract<SyscallOp, { call: 'readli
   if (!ptraceMayAccess(world, t, target)) return fail('EACCES', `readlink ${op.path}: no ptrace read access to ${p.tid} (EACCES)`);
   const inum = nsOfLink(world, target, p.link);
   if (inum === null) return fail('ENOENT', `readlink ${op.path}: task ${p.tid} has exited, or a new pid namespace has no process yet (ENOENT)`);
-  const text = `${world.namespaces[inum].type}:[${inum}]`;
+  const text = `${world.namespaces[inum].type}:[${numberText(inum)}]`;
   return { ret: text.length, text };
 }
 

@@ -3,7 +3,7 @@
  * freeing at zero, and ucounts (inc_ucount / dec_ucount walking up the user-namespace chain).
  */
 import { NSPROXY_SLOTS, type Namespace, type Nsproxy, type NsType, type World } from './types.js';
-import { freeId, freeInum, newId } from './world.js';
+import { freeId, freeInum, newId, numberText } from './world.js';
 
 export function getNs(world: World, inum: number): void {
   world.namespaces[inum].count++;
@@ -43,7 +43,7 @@ export function addNs(world: World, ns: Namespace): Namespace {
 
 /** The ucounts entry key of (user namespace, uid). */
 export function ucountKey(userns: number, uid: number): string {
-  return `${userns}:${uid}`;
+  return `${numberText(userns)}:${numberText(uid)}`;
 }
 
 /**
