@@ -104,6 +104,44 @@ export function kernelScanOffset(line: string): { n: number; clock: string; sec:
 }
 
 /**
+ * kernelScanOffset with the integers as numbers, for lines whose digit runs are at most 15 digits long (exact as
+ * doubles, far below 2^63: no wrap, and the sign is plain negation); null for a longer run (use kernelScanOffset).
+ */
+function scanOffsetSmall(line: string): { n: number; clock: string; sec: number; nsec: number } | null {
+  let i = 0;
+  const len = line.length;
+  const out = { n: 0, clock: '', sec: 0, nsec: 0 };
+  while (isSpace(line[i])) i++;
+  if (i >= len) return out;
+  const c0 = i;
+  while (i < len && !isSpace(line[i]) && i - c0 < 9) i++;
+  out.clock = line.slice(c0, i);
+  out.n = 1;
+  // %lld
+  while (isSpace(line[i])) i++;
+  if (i >= len) return out;
+  const neg = line[i] === '-';
+  if (!isDigit(neg ? line[i + 1] : line[i])) return out;
+  if (neg) i++;
+  let start = i;
+  while (isDigit(line[i])) i++;
+  if (i - start > 15) return null;
+  const sec = Number(line.slice(start, i));
+  out.sec = neg && sec !== 0 ? -sec : sec;
+  out.n = 2;
+  // %lu
+  while (isSpace(line[i])) i++;
+  if (i >= len) return out;
+  if (!isDigit(line[i])) return out;
+  start = i;
+  while (isDigit(line[i])) i++;
+  if (i - start > 15) return null;
+  out.nsec = Number(line.slice(start, i));
+  out.n = 3;
+  return out;
+}
+
+/**
  * The parse step of timens_offsets_write: split on '\n' (a trailing newline optional), each line must scan to
  * three fields with nsec < NSEC_PER_SEC and a known clock; after two records the rest is ignored and the
  * returned count is the bytes up to the end of the second line.
@@ -123,9 +161,10 @@ export function parseOffsetsWrite(data: string, symbolicClocks: boolean): ParseR
     let line = data.slice(pos, end);
     const nul = line.indexOf('\0');
     if (nul >= 0) line = line.slice(0, nul);
-    const r = kernelScanOffset(line);
+    // Short numbers (every line seen in practice) without BigInt, with the same answers; longer ones as before.
+    const r = scanOffsetSmall(line) ?? kernelScanOffset(line);
     if (r.n !== 3) return { ok: false, rule: `timens_offsets: "${line}" does not scan as "<clock> <sec> <nsec>" (EINVAL)` };
-    if (r.nsec >= BigInt(NSEC_PER_SEC)) return { ok: false, rule: `timens_offsets: nsec ${r.nsec} is not below 1000000000 (EINVAL)` };
+    if (r.nsec >= NSEC_PER_SEC) return { ok: false, rule: `timens_offsets: nsec ${r.nsec} is not below 1000000000 (EINVAL)` };
     let clockid: 1 | 7;
     if (r.clock === '1' || (symbolicClocks && r.clock === 'monotonic')) clockid = 1;
     else if (r.clock === '7' || (symbolicClocks && r.clock === 'boottime')) clockid = 7;
