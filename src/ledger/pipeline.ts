@@ -4,9 +4,10 @@
  * transferred ArrayBuffer); the calling thread rebuilds the records from it, which costs a fraction of parsing
  * them, and spends the time it saves replaying. The reading thread runs at most `ahead` batches in front.
  *
- * Same records, same batches, same errors as readLedgerBatchesSync, with two differences a replay does not see:
- * records come as ReplayRecords — no `prev`, and a `hash` only on the seqs that are multiples of `hashEvery`
- * (snapshots need it) — with their keys in canonical order.
+ * The same records in the same order, and the same errors after the same records, as readLedgerBatchesSync, with
+ * three differences a replay does not see: records come as ReplayRecords — no `prev`, and a `hash` only on the
+ * seqs that are multiples of `hashEvery` (snapshots need it) — with their keys in canonical order, and batches may
+ * be cut smaller than `batchSize` (at most 1024 records: they die young).
  *
  * Used for long forward reads; anything else — few records, no validation asked, or no compiled worker script
  * next to this module (the TypeScript sources under a test runner) — is the sequential reader, whose records are
@@ -136,8 +137,8 @@ function next(port: MessagePort, words: Int32Array, taken: number, path: string)
       if (Atomics.wait(words, PRODUCED, produced, 1000) === 'timed-out' && Date.now() - since > STALL_MS)
         throw new LedgerError(path, `${path}: the reading thread sent nothing for ${STALL_MS / 1000} s`);
     } else {
-      // Counted but not yet visible on the port: a moment.
-      Atomics.wait(words, CONSUMED, -1, 1);
+      // Counted but not yet visible on the port: a moment (only this thread changes CONSUMED: a 1 ms sleep).
+      Atomics.wait(words, CONSUMED, Atomics.load(words, CONSUMED), 1);
       if (Date.now() - since > STALL_MS) throw new LedgerError(path, `${path}: the reading thread's message did not arrive`);
     }
     if (Atomics.load(words, PRODUCED) !== produced) since = Date.now();
