@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLedgerModules } from './helpers/ledger-writer-build.js';
 import { usesReadingThread as usesReadingThreadFromSources } from '../src/ledger/pipeline.js';
+import { ZERO_HASH, sealRecord, type EventInput } from '../src/events/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 type Rec = Record<string, unknown> & { seq: number };
@@ -203,6 +204,28 @@ describe('pipeline: reading on a second thread', () => {
     }
     // From the TypeScript sources there is no worker script to start: the sequential reader.
     expect(usesReadingThreadFromSources({ thread: true })).toBe(false);
+  });
+
+  it('infers the genesis from the ledger head, whatever the batches: 1500 host.spawn records before the first task', () => {
+    // No marker.genesis: the first task is the first caller no earlier record created (pid 7, record 1501).
+    const inputs: EventInput[] = [];
+    for (let k = 0; k < 1500; k++) inputs.push({ op: { call: 'host.spawn', pid: 100 + k } });
+    for (let k = 0; k < 200; k++) inputs.push({ op: { call: 'clock_gettime', tid: 7, clockid: 1 }, pid: 7 });
+    let prev = ZERO_HASH;
+    const lines = inputs.map((input, k) => {
+      const { record, line } = sealRecord(input, k + 1, prev);
+      prev = record.hash;
+      return line;
+    });
+    const path = join(dir, 'spawned.ndjson');
+    writeFileSync(path, lines.join('\n') + '\n');
+    for (const readingThread of [true, false])
+      for (const snapshotEvery of [0, 1000]) {
+        const s = new Timeline(path, { snapshotEvery, useSnapshots: false, readingThread }).stateAt('end');
+        expect(s.divergences, `thread ${readingThread}, snapshots every ${snapshotEvery}`).toEqual([]);
+        expect(Object.keys((s.world as { tasks: object }).tasks)).toContain('7');
+      }
+    expect(TT.bisect(path, TT.jsPredicate('never', () => false), { readingThread: true }).examined).toBe(1700);
   });
 
   it('replays to the same state and divergences, and writes snapshots that a later seek trusts', () => {

@@ -11,11 +11,17 @@
  */
 import type { WorldOptions } from '../kernel/index.js';
 import type { EventRecord, ReplayRecord } from '../events/index.js';
+import { readLedgerBatchesSync } from '../ledger/index.js';
 
 export interface Genesis {
   options: WorldOptions;
   /** Where each option came from, for `tns replay --json` and error messages. */
   inferred: string[];
+  /**
+   * The head said all there is to say: it starts with marker.genesis, or it names the first task. False: the head
+   * ended first (a longer one could name another first task).
+   */
+  complete: boolean;
 }
 
 export function inferGenesis(head: readonly ReplayRecord[], given: WorldOptions = {}): Genesis {
@@ -25,7 +31,7 @@ export function inferGenesis(head: readonly ReplayRecord[], given: WorldOptions 
     const w = first.world;
     const options: WorldOptions = { ...w, ...(w.host ? { host: { realtime: { ...w.host.realtime }, monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime } } } : {}) };
     if (w.rootCaps) options.rootCaps = [...w.rootCaps];
-    return { options: { ...options, ...stripUndefined(given) }, inferred: [`world options (marker.genesis at seq ${head[0].seq})`] };
+    return { options: { ...options, ...stripUndefined(given) }, inferred: [`world options (marker.genesis at seq ${head[0].seq})`], complete: true };
   }
   const options: WorldOptions = {};
   const inferred: string[] = [];
@@ -64,7 +70,25 @@ export function inferGenesis(head: readonly ReplayRecord[], given: WorldOptions 
     inferred.push(`host clocks (at of seq ${head[0].seq})`);
   }
   options.firstPid = firstPid ?? 1;
-  return { options: { ...options, ...stripUndefined(given) }, inferred };
+  return { options: { ...options, ...stripUndefined(given) }, inferred, complete: firstPid !== undefined };
+}
+
+/** Records a genesis is inferred from at most (a head of nothing but markers and host.spawn past this: pid 1). */
+export const GENESIS_HEAD_LIMIT = 65536;
+
+/**
+ * The genesis of the ledger at `path`, inferred from as many of its first records as it takes — so a replay's
+ * world does not depend on how it cuts its batches (a Projector infers from its first batch, and the readers'
+ * batch sizes differ). Throws what the reader throws for a bad line in that head.
+ */
+export function genesisOf(path: string, given: WorldOptions = {}, validate = true): Genesis {
+  const head: EventRecord[] = [];
+  for (const batch of readLedgerBatchesSync(path, { toSeq: GENESIS_HEAD_LIMIT, batchSize: 256, validate })) {
+    for (const r of batch) head.push(r);
+    const g = inferGenesis(head, given);
+    if (g.complete) return g;
+  }
+  return inferGenesis(head, given);
 }
 
 function stripUndefined(o: WorldOptions): WorldOptions {

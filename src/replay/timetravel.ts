@@ -12,7 +12,7 @@ import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, t
 import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readRecordAt, readReplayBatches, type PipelineOptions, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
-import { inferGenesis } from './genesis.js';
+import { genesisOf } from './genesis.js';
 import type { Divergence } from './outcome.js';
 
 export interface TimeTravelOptions {
@@ -117,8 +117,10 @@ export class Timeline {
     const hit = this.cache.get(seq);
     if (hit) return hit;
     const start = this.startFor(seq);
+    // From the genesis: inferred from the ledger's head, not from whatever the first batch holds.
+    const world = start && start.seq > 0 ? this.opts.world : genesisOf(this.path, this.opts.world, this.opts.validate !== false).options;
     const proj = new Projector<ReplayRecord>({
-      ...(this.opts.world ? { world: this.opts.world } : {}),
+      ...(world ? { world } : {}),
       ...(start && start.seq > 0 ? { start: { seq: start.seq, world: start.world, ...(start.working ? { working: start.working } : {}) } } : {}),
       ...(this.opts.tsToleranceNs !== undefined ? { tsToleranceNs: this.opts.tsToleranceNs } : {}),
       engine,
@@ -411,7 +413,7 @@ export function bisect(ledger: string, pred: Predicate, opts: TimeTravelOptions 
   let found: ReplayRecord | null = null;
   let examined = 0;
   const proj = new Projector<ReplayRecord>({
-    ...(opts.world ? { world: opts.world } : {}),
+    world: genesisOf(ledger, opts.world, opts.validate !== false).options,
     engine: 'mutable',
     onEvent(rec, w) {
       if (found) return;
@@ -484,8 +486,9 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     delta,
     count,
   });
+  const genesis = genesisOf(ledger, opts.world, opts.validate !== false);
   const proj = new Projector<ReplayRecord>({
-    ...(opts.world ? { world: opts.world } : {}),
+    world: genesis.options,
     engine: 'mutable',
     onEvent(rec, w) {
       const ns = w.namespaces[inum];
@@ -510,7 +513,7 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
   for (const batch of readReplayBatches(ledger, longRead(ledger, seq, opts))) {
     if (first) {
       // The genesis may already hold it (an initial namespace): start from its count there.
-      const g = createWorld(inferGenesis(batch, opts.world).options).namespaces[inum];
+      const g = createWorld(genesis.options).namespaces[inum];
       prevCount = g ? g.count : 0;
       if (g) type = g.type;
       first = false;

@@ -5,6 +5,7 @@
 import { readReplayBatches, usesReadingThread, verifyLedger, type VerifyResult } from '../ledger/index.js';
 import type { ReplayRecord } from '../events/index.js';
 import { Projector } from './project.js';
+import { genesisOf } from './genesis.js';
 import { formatDivergence, type Divergence } from './outcome.js';
 
 export interface FullVerify {
@@ -20,7 +21,7 @@ export function verifyFull(ledger: string, opts: { model?: boolean; onProgress?:
   if (!chain.ok || opts.model === false) return { ok: chain.ok, chain, model: null };
   let firstBad: Divergence | null = null;
   let checked = 0;
-  const proj = new Projector<ReplayRecord>({ engine: 'mutable' });
+  const proj = new Projector<ReplayRecord>({ engine: 'mutable', world: genesisOf(ledger, {}, false).options });
   // The chain pass has checked every line: the model pass reads them trusted on this thread, or (a long ledger)
   // on a second thread, which checks them again at no cost to this one.
   const read = { toSeq: chain.lastSeq, expected: chain.records, thread: 'auto' as const };
