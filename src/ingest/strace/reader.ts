@@ -430,22 +430,29 @@ async function* fileBatches(
   } catch (e) {
     throw new StraceParseError(label, 0, `cannot open: ${(e as Error).message}`);
   }
+  let next: Promise<{ bytesRead: number }> | undefined;
   try {
     const total = (await fh.stat()).size;
     const size = Math.max(4096, opts.chunkSize ?? 1 << 16);
-    const buf = Buffer.allocUnsafe(size);
+    // Two buffers: the next chunk is read (on libuv's thread pool) while this one is parsed,
+    // instead of the parser idling on every read.
+    let buf = Buffer.allocUnsafe(size);
+    let spare = Buffer.allocUnsafe(size);
     const asm = new StraceAssembler(label, opts, stats);
     let carry = '';
     let lineNo = 0;
     let readBytes = 0;
+    next = fh.read(buf, 0, size, null);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, size, null);
+      const { bytesRead } = await next;
       if (bytesRead === 0) break;
       readBytes += bytesRead;
       stats.bytes += bytesRead;
       // Keep the chunk a flat string: `carry + chunk` would make a cons string whose every
       // indexOf/slice is slow. Only the first line of a chunk joins the carried tail.
       const chunk = buf.toString('latin1', 0, bytesRead);
+      [buf, spare] = [spare, buf];
+      next = fh.read(buf, 0, size, null);
       let out: StraceRecord[] = [];
       let from = 0;
       for (;;) {
@@ -473,6 +480,8 @@ async function* fileBatches(
     asm.end(out);
     if (out.length > 0) yield out;
   } finally {
+    // a read still in flight when the consumer stopped (or a line threw) ends before the close
+    if (next) await next.catch(() => undefined);
     await fh.close();
   }
 }
