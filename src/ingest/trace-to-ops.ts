@@ -178,7 +178,22 @@ export const OPEN_FLAGS: Record<string, number> = {
  * A flag set: names joined by '|' (CLONE_*, SIG*, O_*, other names in `extra`), numbers, `1<<N`. Returns null when
  * a name is unknown. Uses plain arithmetic (clone3 flags go beyond 32 bits).
  */
-export function parseFlags(arg: string, extra: Record<string, number> = {}): number | null {
+export function parseFlags(arg: string, extra?: Record<string, number>): number | null {
+  if (extra !== undefined) return parseFlagsWith(arg, extra);
+  // Without extra names the result depends on the text alone: the same flag sets come back on every line.
+  let v = FLAGS_CACHE.get(arg);
+  if (v === undefined) {
+    v = parseFlagsWith(arg, NO_EXTRA);
+    if (FLAGS_CACHE.size >= 4096) FLAGS_CACHE.clear();
+    FLAGS_CACHE.set(arg, v);
+  }
+  return v;
+}
+
+const FLAGS_CACHE = new Map<string, number | null>();
+const NO_EXTRA: Record<string, number> = {};
+
+function parseFlagsWith(arg: string, extra: Record<string, number>): number | null {
   let s = arg.trim();
   // -X verbose: "0x80 /* CLONE_NEWTIME */" — the number is the truth.
   const verbose = /^(0x[0-9a-f]+|\d+)\s*\/\*.*\*\/$/i.exec(s);
