@@ -174,7 +174,7 @@ function guardFn(g: Gen, s: S): string {
 }`;
       });
     case 'union':
-      return g.memoized(s, 'u', (name) => unionDispatch(name, s, (variant) => guardFn(g, variant), 'false'));
+      return g.memoized(s, 'u', (name) => unionDispatch(name, s, (variant) => `return ${guardFn(g, variant)}(v);`, 'return false;'));
     default:
       throw new TypeError(`no guard for a ${s.k} schema`);
   }
@@ -255,24 +255,27 @@ function encodeFn(g: Gen, s: S): string {
   return out + "}";
 }`);
     case 'union':
-      return g.memoized(s, 'U', (name) => unionDispatch(name, s, (variant) => encodeFn(g, variant), 'undefined'));
+      return g.memoized(s, 'U', (name) => unionDispatch(name, s, (variant) => `return ${encodeFn(g, variant)}(v);`, 'return undefined;'));
     default:
       throw new TypeError(`no encoder for a ${s.k} schema`);
   }
 }
 
-/** A generated function that switches on the union's tag to the variant's function; `miss` for anything else. */
-function unionDispatch(name: string, s: UnionS<string, readonly ObjS<any>[]>, variantFn: (variant: ObjS<any>) => string, miss: string): string {
-  const cases = s.variants.map((variant) => {
+/**
+ * A generated function `(v)` that switches on the union's tag: `onVariant(variant, index)` gives the statements of
+ * each case, `miss` the statement for anything else (not an object, or no variant's tag).
+ */
+export function unionDispatch(name: string, s: UnionS<string, readonly ObjS<any>[]>, onVariant: (variant: ObjS<any>, index: number) => string, miss: string): string {
+  const cases = s.variants.map((variant, index) => {
     const t = (variant.props as Props)[s.tag];
     if (!t || t.k !== 'lit') throw new TypeError(`union on "${s.tag}": a variant has no literal "${s.tag}"`);
-    return `case ${literal(t.value)}: return ${variantFn(variant)}(v);`;
+    return `case ${literal(t.value)}: ${onVariant(variant, index)}`;
   });
   return `function ${name}(v) {
-  if (typeof v !== "object" || v === null) return ${miss};
+  if (typeof v !== "object" || v === null) ${miss}
   switch (v[${JSON.stringify(s.tag)}]) {
     ${cases.join('\n    ')}
-    default: return ${miss};
+    default: ${miss}
   }
 }`;
 }

@@ -21,7 +21,7 @@
  * line written with another key order decodes to an equal value with sorted keys.
  */
 import type { ObjS, OptS, Props, S, UnionS } from './dsl.js';
-import { Gen, bare, literal } from './compiled.js';
+import { Gen, bare, literal, unionDispatch } from './compiled.js';
 
 type Node = S | OptS<S>;
 
@@ -49,7 +49,7 @@ export interface TapeEncoder {
 }
 
 export interface TapeDecoder {
-  /** Start reading a batch (batches must come in the order the encoder made them). */
+  /** Start reading a batch (any batch an encoder of the same schema made). */
   load(b: TapeBatch): void;
   /** The next value of the loaded batch. */
   read(): unknown;
@@ -68,7 +68,6 @@ function maxWords(s: Node): number {
   const b = bare(s);
   switch (b.k) {
     case 'lit':
-      return 0;
     case 'str':
       return 0;
     case 'int':
@@ -107,18 +106,15 @@ function slackWords(s: Node): number {
   return n;
 }
 
-function sortedKeys(props: Props): string[] {
+/** An object's fields in tape order (sorted keys), and each optional field's bit in the mask. */
+function objectLayout(s: ObjS<any>): { props: Props; keys: string[]; bits: Map<string, number> } {
+  const props = s.props as Props;
   const keys = Object.keys(props).sort();
   if (keys.includes('__proto__')) throw new TypeError('tape: a field named __proto__');
-  return keys;
-}
-
-/** Optional fields of an object, each with its bit in the mask. */
-function optionalBits(keys: string[], props: Props): Map<string, number> {
   const bits = new Map<string, number>();
   for (const k of keys) if (props[k].k === 'opt') bits.set(k, 2 ** bits.size);
   if (bits.size > 52) throw new TypeError('tape: more than 52 optional fields in one object');
-  return bits;
+  return { props, keys, bits };
 }
 
 /** `(m has bit)` as an expression. */
@@ -157,9 +153,7 @@ function encFn(g: Gen, s: S, slack: number): string {
     }
     case 'obj':
       return g.memoized(s, 'EO', (name) => {
-        const props = s.props as Props;
-        const keys = sortedKeys(props);
-        const bits = optionalBits(keys, props);
+        const { props, keys, bits } = objectLayout(s);
         const mask = bits.size > 0 ? [`let m = 0;`, ...[...bits].map(([k, bit]) => `if (v[${JSON.stringify(k)}] !== undefined) m += ${bit};`), 'T[i++] = m;'] : [];
         const fields = keys.map((k) => {
           const body = encStmt(g, props[k], slack);
@@ -174,24 +168,12 @@ function encFn(g: Gen, s: S, slack: number): string {
 }`;
       });
     case 'union':
-      return g.memoized(s, 'EU', (name) => unionSwitch(name, s, 'v', (variant, k) => `T[i++] = ${k}; ${encFn(g, variant, slack)}(v); return;`, 'throw new TypeError("tape: a value outside the union: " + String(v[' + JSON.stringify(s.tag) + ']));'));
+      return g.memoized(s, 'EU', (name) =>
+        unionDispatch(name, s, (variant, k) => `T[i++] = ${k}; ${encFn(g, variant, slack)}(v); return;`, `throw new TypeError("tape: a value outside the union: " + String(v[${JSON.stringify(s.tag)}]));`),
+      );
     default:
       throw new TypeError(`tape: no encoder for a ${s.k} schema`);
   }
-}
-
-function unionSwitch(name: string, s: UnionS<string, readonly ObjS<any>[]>, arg: string, body: (variant: ObjS<any>, k: number) => string, miss: string): string {
-  const cases = s.variants.map((variant, k) => {
-    const t = (variant.props as Props)[s.tag];
-    if (!t || t.k !== 'lit') throw new TypeError(`tape: union on "${s.tag}": a variant has no literal "${s.tag}"`);
-    return `case ${literal(t.value)}: ${body(variant, k)}`;
-  });
-  return `function ${name}(${arg}) {
-  switch (${arg}[${JSON.stringify(s.tag)}]) {
-    ${cases.join('\n    ')}
-    default: ${miss}
-  }
-}`;
 }
 
 const ENCODER_STATE = `
@@ -247,9 +229,8 @@ function decExpr(g: Gen, s: Node): string {
       return literal(b.value);
     case 'enum':
       return `${g.constant([...b.values])}[T[i++]]`;
-    case 'str': {
+    case 'str':
       return 'STR[si++]';
-    }
     default:
       return `${decFn(g, b)}()`;
   }
@@ -265,9 +246,7 @@ function decFn(g: Gen, s: S): string {
 }`);
     case 'obj':
       return g.memoized(s, 'DO', (name) => {
-        const props = s.props as Props;
-        const keys = sortedKeys(props);
-        const bits = optionalBits(keys, props);
+        const { props, keys, bits } = objectLayout(s);
         // The keys up to the first optional one in an object literal (its values are read left to right), the
         // rest assigned in order.
         let lead = 0;
