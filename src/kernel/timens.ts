@@ -107,7 +107,7 @@ export function kernelScanOffset(line: string): { n: number; clock: string; sec:
  * kernelScanOffset with the integers as numbers, for lines whose digit runs are at most 15 digits long (exact as
  * doubles, far below 2^63: no wrap, and the sign is plain negation); null for a longer run (use kernelScanOffset).
  */
-function scanOffsetSmall(line: string): { n: number; clock: string; sec: number; nsec: number } | null {
+export function scanOffsetSmall(line: string): { n: number; clock: string; sec: number; nsec: number } | null {
   let i = 0;
   const len = line.length;
   const out = { n: 0, clock: '', sec: 0, nsec: 0 };

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { NEWTIME, Sim } from './helpers.js';
 import { parseOffsetsWrite } from '../../src/kernel/index.js';
+import { kernelScanOffset, scanOffsetSmall } from '../../src/kernel/timens.js';
+import fc from 'fast-check';
 
 const fresh = () => {
   const s = new Sim();
@@ -146,5 +148,38 @@ describe('§3.8 steps 3–7: target, permission, range, frozen, apply', () => {
     expect(s.writeOffsets(1, 'boottime 7 0', child).ret).toBe(12);
     expect(s.ns(s.C(child)).offsets!.boottime.sec).toBe(7);
     void NEWTIME;
+  });
+});
+
+describe('the scan of an offsets line: the number fast path answers as the kernel scanner does', () => {
+  // scanOffsetSmall reads digit runs of up to 15 digits as plain numbers; kernelScanOffset follows sscanf with
+  // 64-bit wrap in BigInt. Wherever the fast path answers (not null), the two must agree field by field.
+  const piece = fc.oneof(
+    fc.constantFrom('monotonic', 'boottime', '1', '7', 'monotonicx', ' ', '\t', '\n', '\v', '-', '--', '+', '0x10', 'x', '\0'),
+    fc.stringMatching(/^-?[0-9]{1,20}$/),
+    fc.string({ maxLength: 4 }),
+  );
+  const line = fc.array(piece, { maxLength: 8 }).map((p) => p.join(''));
+  it('on generated lines (clock words, blanks, signs, digit runs of 1-20 digits, garbage)', () => {
+    fc.assert(
+      fc.property(line, (l) => {
+        const small = scanOffsetSmall(l);
+        const ref = kernelScanOffset(l);
+        if (small === null) {
+          // Only a run past 15 digits sends a line to the BigInt scanner.
+          expect(/[0-9]{16}/.test(l)).toBe(true);
+          return;
+        }
+        expect({ n: small.n, clock: small.clock, sec: BigInt(small.sec), nsec: BigInt(small.nsec) }).toEqual(ref);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('at the edges: -0, 15 and 16 digits', () => {
+    expect(scanOffsetSmall('monotonic -0 0')).toEqual({ n: 3, clock: 'monotonic', sec: 0, nsec: 0 });
+    expect(Object.is(scanOffsetSmall('monotonic -0 0')!.sec, -0)).toBe(false);
+    expect(scanOffsetSmall('1 999999999999999 999999999999999')).toEqual({ n: 3, clock: '1', sec: 999999999999999, nsec: 999999999999999 });
+    expect(scanOffsetSmall('1 9999999999999999 0')).toBeNull();
+    expect(scanOffsetSmall('1 0 9999999999999999')).toBeNull();
   });
 });
