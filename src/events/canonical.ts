@@ -116,9 +116,11 @@ export function recordHash(record: Record<string, unknown>): string {
 }
 
 /** Node ≥ 20.12 has a one-shot crypto.hash (no Hash object per call); older ones use createHash. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
 
-export function sha256Hex(s: string): string {
-  if (oneShot !== undefined) return oneShot('sha256', s, 'hex');
-  return crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+/** The sha256 of a string's UTF-8 bytes, or of bytes, in lowercase hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  if (oneShot !== undefined) return oneShot('sha256', data, 'hex');
+  const h = crypto.createHash('sha256');
+  return (typeof data === 'string' ? h.update(data, 'utf8') : h.update(data)).digest('hex');
 }

@@ -16,7 +16,8 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../events/index.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SnapshotError } from './errors.js';
 import { snapshotDirOf } from './paths.js';
@@ -60,7 +61,7 @@ export class SnapshotStore {
     if (body === undefined) throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot state at seq ${seq} is not JSON`);
     const json = Buffer.from(body, 'utf8');
     const stored = deflateRawSync(json, { level: 1 });
-    const header = JSON.stringify({ v: 2, seq, hash: hashAtSeq, sha256: sha256Of(stored), bytes: json.length, enc: 'deflate' });
+    const header = JSON.stringify({ v: 2, seq, hash: hashAtSeq, sha256: sha256Hex(stored), bytes: json.length, enc: 'deflate' });
     if (!this.dirMade) {
       mkdirSync(this.dir, { recursive: true });
       this.dirMade = true;
@@ -161,7 +162,7 @@ export class SnapshotStore {
       return 'damaged: bad header';
     if (head.v === 2 && (head.enc !== 'deflate' || !Number.isSafeInteger(head.bytes))) return 'damaged: bad header';
     const body = data.subarray(nl + 1);
-    if (sha256Of(body) !== head.sha256) return 'damaged: the state does not match its checksum';
+    if (sha256Hex(body) !== head.sha256) return 'damaged: the state does not match its checksum';
     // A damaged log throws (LedgerCorruptError): the snapshot is not at fault, and nothing is deleted.
     const rec = readRecordAt(this.ledgerPath, s);
     if (!rec) return `stale: the log has no record ${s} any more`;
@@ -180,10 +181,6 @@ export class SnapshotStore {
     }
     return { seq: s, hash: head.hash, state: parse(text) };
   }
-}
-
-function sha256Of(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function openSnapshotStore(ledgerPath: string, onWarning?: (m: string) => void): SnapshotStore {
