@@ -101,7 +101,7 @@ function careful(rec: ReplayRecord): boolean {
 
 /**
  * How many records at most are re-applied after a throwing event: past this, the checkpoint moves up to the
- * working world at the next batch ('shadow': a state is materialized; 'mutable': a copy of the working world).
+ * working world at the next batch (a copy of it: no state is made for it).
  */
 const CHECKPOINT_EVERY = 4096;
 
@@ -249,7 +249,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
   /**
    * 'shadow' / 'mutable': apply to the working world. An event that throws may have changed the world half-way, so
    * the world is rebuilt from the checkpoint (the last state, or a copy of the working world taken every
-   * CHECKPOINT_EVERY records with 'mutable'), the records applied since then re-applied (they did not throw, and
+   * CHECKPOINT_EVERY records), the records applied since then re-applied (they did not throw, and
    * their divergences are not reported twice), and the throwing event applied on its own; the checkpoint then
    * moves past it, so many throwing events cost linear time.
    */
@@ -283,8 +283,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
           found.length = foundMark;
           for (let i = batchFrom; i < k; i++) this.reapply(batch[i], found);
           this.work = this.carefully(this.work!, rec, found);
-          this.checkpoint = this.engine === 'mutable' ? cloneData(this.work) : this.immer.produce(this.checkpoint!, (d) => syncInto(d as World, this.work!));
-          if (this.engine === 'shadow') this.state = this.checkpoint;
+          this.checkpoint = cloneData(this.work);
           this.since = [];
           earlier = 0;
           batchFrom = k + 1;
