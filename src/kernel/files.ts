@@ -5,7 +5,7 @@
  */
 import { fail, ok, type Outcome, type SyscallOp } from './ops.js';
 import { NS_LINKS, type NsproxySlot, type OpenFile, type Task, type World } from './types.js';
-import { cloneCred, kuidMapped, nsCapable, ptraceMayAccess } from './cred.js';
+import { cloneCred, kuidMapped, makeKuid, mmUserns, nsCapable, ptraceMayAccess } from './cred.js';
 import { getNs, putNs } from './refs.js';
 import { parseOffsetsWrite, setOffsets, showOffsets } from './timens.js';
 import { showIdMap, writeIdMap, writeSetgroups } from './idmap.js';
@@ -209,9 +209,17 @@ function capableWrtInode(world: World, t: Task, cap: 'CAP_DAC_OVERRIDE', owner: 
   return nsCapable(world, t.cred, t.cred.userns, cap) && kuidMapped(world, t.cred.userns, owner);
 }
 
-/** The owner uid of /proc/PID files (task_dump_owner): the task's euid when dumpable, else root. */
-function procOwner(t: Task): number {
-  return t.cred.dumpable ? t.cred.euid : 0;
+/**
+ * The owner uid of /proc/PID files (task_dump_owner): the task's euid while its mm is dumpable; root of the mm's user
+ * namespace (make_kuid(mm->user_ns, 0), global root when unmapped) when it is not; global root once the task has no mm
+ * (an exited task, zombie until reaped). Seen live: a uid-1000 child's timens_offsets is owned by 0 once it has exited
+ * (its parent, uid 1000, gets EACCES opening it for writing), and a task that exec'd in a user namespace mapping
+ * 0 → 1000 and then cleared dumpable owns its files as 1000.
+ */
+function procOwner(world: World, t: Task): number {
+  if (t.mm === null) return 0;
+  if (t.cred.dumpable) return t.cred.euid;
+  return makeKuid(world, mmUserns(world, t), 0) ?? 0;
 }
 
 export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>): Outcome {
@@ -235,16 +243,18 @@ export function sysOpen(world: World, op: Extract<SyscallOp, { call: 'open' }>):
     }
     case 'timens_offsets': {
       const target = world.tasks[p.tid];
-      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', procOwner(target)))
-        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
+      const owner = procOwner(world, target);
+      if (op.mode !== 'r' && t.cred.euid !== owner && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', owner))
+        return fail('EACCES', `open ${op.path} for writing: owned by uid ${owner}, mode 0644, and CAP_DAC_OVERRIDE needs the owner mapped in the caller's user namespace (EACCES)`);
       getNs(world, t.cred.userns);
       const file = newFile(world, { kind: 'timens_offsets', pid: p.tid, cred: cloneCred(t.cred), pos: 0, mode: op.mode });
       return { ret: installFd(world, t, file, cloexec, op.fd) };
     }
     case 'idmap': {
       const target = world.tasks[p.tid];
-      if (op.mode !== 'r' && t.cred.euid !== procOwner(target) && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', procOwner(target)))
-        return fail('EACCES', `open ${op.path} for writing: owned by uid ${procOwner(target)}, mode 0644 (EACCES)`);
+      const owner = procOwner(world, target);
+      if (op.mode !== 'r' && t.cred.euid !== owner && !capableWrtInode(world, t, 'CAP_DAC_OVERRIDE', owner))
+        return fail('EACCES', `open ${op.path} for writing: owned by uid ${owner}, mode 0644 (EACCES)`);
       const userns = target.cred.userns;
       // proc_setgroups_open: writing needs CAP_SYS_ADMIN over the namespace.
       if (p.map === 'setgroups' && op.mode !== 'r' && !nsCapable(world, t.cred, userns, 'CAP_SYS_ADMIN'))

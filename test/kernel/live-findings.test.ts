@@ -27,6 +27,39 @@ describe('fs/proc: capable_wrt_inode_uidgid needs the inode owner mapped in the 
   });
 });
 
+describe('fs/proc task_dump_owner: who owns /proc/PID/timens_offsets', () => {
+  it('an exited task has no mm: its files are owned by global root, so its uid-1000 parent cannot open them for writing', () => {
+    const s = new Sim();
+    const u = s.fork(1);
+    s.ok({ call: 'setresuid', tid: u, ruid: 1000, euid: 1000, suid: 1000 });
+    s.ok({ call: 'prctl_dumpable', tid: u, dumpable: true });
+    const z = s.fork(u);
+    const fd = s.open(u, `/proc/${z}/timens_offsets`, 'w'); // dumpable, euid 1000: owned by 1000
+    s.ok({ call: 'close', tid: u, fd });
+    s.ok({ call: 'exit_group', tid: z, code: 1 });
+    const out = s.err({ call: 'open', tid: u, path: `/proc/${z}/timens_offsets`, mode: 'w' }, 'EACCES');
+    expect(out.rule).toMatch(/owned by uid 0/);
+    expect(s.open(u, `/proc/${z}/timens_offsets`, 'r')).toBeGreaterThanOrEqual(0); // reading needs no ownership
+  });
+  it('a non-dumpable task\'s files belong to root of its mm\'s user namespace: the namespace of its last exec', () => {
+    const s = new Sim();
+    const b = s.fork(1);
+    s.ok({ call: 'unshare', tid: b, flags: CLONE.NEWUSER });
+    const um = s.open(1, `/proc/${b}/uid_map`, 'w');
+    s.ok({ call: 'write', tid: 1, fd: um, data: '0 1000 1\n' });
+    const u = s.fork(1);
+    s.ok({ call: 'setresuid', tid: u, ruid: 1000, euid: 1000, suid: 1000 });
+    s.ok({ call: 'prctl_dumpable', tid: u, dumpable: true });
+    s.ok({ call: 'prctl_dumpable', tid: b, dumpable: false });
+    // the mm was made in the initial user namespace (fork copies it): root there is global root
+    expect(s.err({ call: 'open', tid: u, path: `/proc/${b}/timens_offsets`, mode: 'w' }, 'EACCES').rule).toMatch(/owned by uid 0/);
+    s.ok({ call: 'execve', tid: b, path: '/bin/true' });
+    s.ok({ call: 'prctl_dumpable', tid: b, dumpable: false });
+    // now made in b's user namespace, whose root is uid 1000 outside: u owns the file
+    expect(s.open(u, `/proc/${b}/timens_offsets`, 'w')).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('pidns_for_children_get: no /proc/PID/ns/pid_for_children before the new pid namespace has a child reaper', () => {
   it('unshare(CLONE_NEWPID): ENOENT until the first child is forked', () => {
     const s = new Sim();
