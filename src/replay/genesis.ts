@@ -10,7 +10,7 @@
  * Options given explicitly win over inferred ones.
  */
 import type { WorldOptions } from '../kernel/index.js';
-import type { EventRecord, ReplayRecord } from '../events/index.js';
+import type { ReplayRecord } from '../events/index.js';
 import { readLedgerBatchesSync } from '../ledger/index.js';
 
 export interface Genesis {
@@ -25,70 +25,97 @@ export interface Genesis {
 }
 
 export function inferGenesis(head: readonly ReplayRecord[], given: WorldOptions = {}): Genesis {
-  // A ledger that starts with marker.genesis says what it starts from; nothing is guessed.
-  const first = head[0]?.op;
-  if (first?.call === 'marker.genesis') {
-    const w = first.world;
-    const options: WorldOptions = { ...w, ...(w.host ? { host: { realtime: { ...w.host.realtime }, monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime } } } : {}) };
-    if (w.rootCaps) options.rootCaps = [...w.rootCaps];
-    return { options: { ...options, ...stripUndefined(given) }, inferred: [`world options (marker.genesis at seq ${head[0].seq})`], complete: true };
-  }
-  const options: WorldOptions = {};
-  const inferred: string[] = [];
-  let sawKernelOp = false;
-  const created = new Set<number>();
-  let firstPid: number | undefined;
-  for (const rec of head) {
-    const op = rec.op;
-    if (op.call === 'marker.profile' && !sawKernelOp && options.profile === undefined) {
-      options.profile = op.profile;
-      inferred.push(`profile ${op.profile} (marker.profile at seq ${rec.seq})`);
-      continue;
-    }
-    if (op.call.startsWith('marker.')) continue;
-    if (!sawKernelOp && rec.at?.monotonic && rec.at.boottime && rec.at.realtime && options.host === undefined && rec.seq === head[0].seq) {
-      options.host = { monotonic: { ...rec.at.monotonic }, boottime: { ...rec.at.boottime }, realtime: { ...rec.at.realtime } };
-      inferred.push(`host clocks (at of seq ${rec.seq})`);
-    }
-    sawKernelOp = true;
-    if (op.call === 'host.spawn') {
-      created.add(op.pid);
-      continue;
-    }
-    if ('tid' in op && firstPid === undefined && !created.has(op.tid)) {
-      firstPid = op.tid;
-      inferred.push(`first task ${op.tid} (the caller at seq ${rec.seq}, created by no earlier record)`);
-    }
-    if ((op.call === 'fork' || op.call === 'vfork' || op.call === 'clone' || op.call === 'clone3') && rec.outcome && rec.outcome.errno === undefined)
-      created.add(op.child ?? rec.outcome.ret);
-    if (firstPid !== undefined) break;
-  }
-  // A marker-only head with host clocks: the first record's at.
-  if (options.host === undefined && head[0]?.at?.monotonic && head[0].at.boottime && head[0].at.realtime) {
-    const at = head[0].at;
-    options.host = { monotonic: { ...at.monotonic! }, boottime: { ...at.boottime! }, realtime: { ...at.realtime! } };
-    inferred.push(`host clocks (at of seq ${head[0].seq})`);
-  }
-  options.firstPid = firstPid ?? 1;
-  return { options: { ...options, ...stripUndefined(given) }, inferred, complete: firstPid !== undefined };
+  const g = new GenesisInference();
+  for (const rec of head) if (g.feed(rec)) break;
+  return g.result(given);
 }
 
-/** Records a genesis is inferred from at most (a head of nothing but markers and host.spawn past this: pid 1). */
-export const GENESIS_HEAD_LIMIT = 65536;
+/**
+ * The inference fed one record at a time (what inferGenesis does over a head), so a long head needs no buffer:
+ * feed() says when the records so far settle it.
+ */
+export class GenesisInference {
+  private first: ReplayRecord | undefined;
+  private fromMarker: Genesis | undefined;
+  private readonly options: WorldOptions = {};
+  private readonly inferred: string[] = [];
+  private sawKernelOp = false;
+  private readonly created = new Set<number>();
+  private firstPid: number | undefined;
+
+  /** Take the next record; true once the genesis is settled (later records change nothing). */
+  feed(rec: ReplayRecord): boolean {
+    if (this.fromMarker || this.firstPid !== undefined) return true;
+    const op = rec.op;
+    if (this.first === undefined) {
+      this.first = rec;
+      // A ledger that starts with marker.genesis says what it starts from; nothing is guessed.
+      if (op.call === 'marker.genesis') {
+        const w = op.world;
+        const options: WorldOptions = { ...w, ...(w.host ? { host: { realtime: { ...w.host.realtime }, monotonic: { ...w.host.monotonic }, boottime: { ...w.host.boottime } } } : {}) };
+        if (w.rootCaps) options.rootCaps = [...w.rootCaps];
+        this.fromMarker = { options, inferred: [`world options (marker.genesis at seq ${rec.seq})`], complete: true };
+        return true;
+      }
+    }
+    const options = this.options;
+    if (op.call === 'marker.profile' && !this.sawKernelOp && options.profile === undefined) {
+      options.profile = op.profile;
+      this.inferred.push(`profile ${op.profile} (marker.profile at seq ${rec.seq})`);
+      return false;
+    }
+    if (op.call.startsWith('marker.')) return false;
+    if (!this.sawKernelOp && rec === this.first && options.host === undefined && rec.at?.monotonic && rec.at.boottime && rec.at.realtime) {
+      options.host = { monotonic: { ...rec.at.monotonic }, boottime: { ...rec.at.boottime }, realtime: { ...rec.at.realtime } };
+      this.inferred.push(`host clocks (at of seq ${rec.seq})`);
+    }
+    this.sawKernelOp = true;
+    if (op.call === 'host.spawn') {
+      this.created.add(op.pid);
+      return false;
+    }
+    if ('tid' in op && !this.created.has(op.tid)) {
+      this.firstPid = op.tid;
+      this.inferred.push(`first task ${op.tid} (the caller at seq ${rec.seq}, created by no earlier record)`);
+      return true;
+    }
+    if ((op.call === 'fork' || op.call === 'vfork' || op.call === 'clone' || op.call === 'clone3') && rec.outcome && rec.outcome.errno === undefined)
+      this.created.add(op.child ?? rec.outcome.ret);
+    return false;
+  }
+
+  /** The genesis from the records fed so far, with `given` options winning over inferred ones. */
+  result(given: WorldOptions = {}): Genesis {
+    if (this.fromMarker) {
+      const g = this.fromMarker;
+      return { options: { ...g.options, ...stripUndefined(given) }, inferred: [...g.inferred], complete: true };
+    }
+    const options: WorldOptions = { ...this.options };
+    const inferred = [...this.inferred];
+    // A marker-only head with host clocks: the first record's at.
+    const at = this.first?.at;
+    if (options.host === undefined && at?.monotonic && at.boottime && at.realtime) {
+      options.host = { monotonic: { ...at.monotonic }, boottime: { ...at.boottime }, realtime: { ...at.realtime } };
+      inferred.push(`host clocks (at of seq ${this.first!.seq})`);
+    }
+    options.firstPid = this.firstPid ?? 1;
+    return { options: { ...options, ...stripUndefined(given) }, inferred, complete: this.firstPid !== undefined };
+  }
+}
 
 /**
  * The genesis of the ledger at `path`, inferred from as many of its first records as it takes — so a replay's
  * world does not depend on how it cuts its batches (a Projector infers from its first batch, and the readers'
- * batch sizes differ). Throws what the reader throws for a bad line in that head.
+ * batch sizes differ). Streaming, with no cap: a head of nothing but markers and host.spawn records is read to its
+ * end (as long as the replay itself) before the default first pid 1 is taken. Throws what the reader throws for a
+ * bad line in the records it reads.
  */
 export function genesisOf(path: string, given: WorldOptions = {}, validate = true): Genesis {
-  const head: EventRecord[] = [];
-  for (const batch of readLedgerBatchesSync(path, { toSeq: GENESIS_HEAD_LIMIT, batchSize: 256, validate })) {
-    for (const r of batch) head.push(r);
-    const g = inferGenesis(head, given);
-    if (g.complete) return g;
+  const g = new GenesisInference();
+  for (const batch of readLedgerBatchesSync(path, { batchSize: 256, validate })) {
+    for (const r of batch) if (g.feed(r)) return g.result(given);
   }
-  return inferGenesis(head, given);
+  return g.result(given);
 }
 
 function stripUndefined(o: WorldOptions): WorldOptions {
