@@ -33,6 +33,31 @@ describe.skipIf(reason !== null)('differential: the model against the live kerne
     expect(buildTnsexec()).toMatch(/tnsexec$/);
   });
 
+  describe('the harness catches a model clock that is off', () => {
+    // A busy machine widens the window a live reading may fall in (the time the call took); a model whose clocks are
+    // off by more than the tolerance must still fail, ahead or behind, on every clock a time namespace shifts.
+    const clocks: Scenario = {
+      name: 'clocks in and out of a time namespace',
+      ops: [
+        { call: 'clock_gettime', clockid: 1 },
+        { call: 'clock_gettime', clockid: 7 },
+        { call: 'unshare', flags: 'NEWTIME' },
+        { call: 'open', path: '/proc/self/timens_offsets', mode: 'w', as: 'w' },
+        { call: 'write', fd: 'w', data: 'monotonic 5 0\n' },
+        { call: 'fork', as: 'B' },
+        { call: 'clock_gettime', task: 'B', clockid: 1 },
+      ],
+    };
+    it('in step: no mismatch', async () => {
+      const r = await runScenario(clocks);
+      expect(r.mismatch?.report).toBeUndefined();
+    });
+    it.each([[250_000_000], [-250_000_000]])('model clocks off by %i ns: a clock mismatch at the first reading', async (skew) => {
+      const r = await runScenario(clocks, { modelClockSkewNs: skew });
+      expect(r.mismatch?.report).toMatch(/at op #0 .*\n\s*clock 1 differs by/);
+    });
+  });
+
   describe('fixed scenarios', () => {
     it.each(fixed.map((x) => [`${x.file}: ${x.scenario.name}`, x] as const))('%s', async (_n, { scenario }) => {
       const r = await runScenario(scenario);
