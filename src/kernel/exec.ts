@@ -5,7 +5,7 @@ import { nsproxyOfTask, timensOnFork } from './nsproxy.js';
 import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
-import { ALL_CAPS, freeId, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
+import { adoptWithinGroup, ALL_CAPS, freeId, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
 import { makeKuid, mmUserns } from './cred.js';
 import type { Cap, Cred } from './types.js';
 import type { Errno } from './ops.js';
@@ -17,7 +17,7 @@ export function sysExecve(world: World, tid: number, path: string, fsError?: Err
 
   // de_thread: every other thread dies (released at once); a non-leader takes over the leader's pid.
   const group = world.groups[t.tgid];
-  if (group.length !== 1 || group[0] !== t.tid) for (const tid of [...group]) if (tid !== t.tid) releaseThread(world, tid);
+  if (group.length !== 1 || group[0] !== t.tid) for (const tid of [...group]) if (tid !== t.tid) releaseThread(world, tid, t.tid);
   if (t.tid !== t.tgid) {
     const tgid = t.tgid;
     renameTask(world, t.tid, tgid);
@@ -68,8 +68,12 @@ function mmput(world: World, id: number): void {
   freeId(world, 'mm', id);
 }
 
-/** A thread that dies without becoming a zombie (de_thread, or a non-leader's exit): everything released. */
-export function releaseThread(world: World, tid: number): void {
+/**
+ * A thread that dies without becoming a zombie (de_thread, or a non-leader's exit): everything released. Its
+ * children go to `heir` (de_thread: the exec'ing thread), by default to the first live thread of its process.
+ */
+export function releaseThread(world: World, tid: number, heir?: number): void {
+  adoptWithinGroup(world, tid, heir);
   const o = world.tasks[tid];
   // A vfork child's completion belonged to this task: nobody waits for it any more (the tid may be taken over by
   // the thread that exec'd).

@@ -3,7 +3,7 @@ import { fail, ok, type Outcome } from './ops.js';
 import type { Task, World } from './types.js';
 import { exitResources, releaseThread } from './exec.js';
 import { putNs } from './refs.js';
-import { ModelError, removeTask, reparent, task } from './world.js';
+import { adoptWithinGroup, ModelError, removeTask, reparent, task } from './world.js';
 
 /** do_exit for one thread. A non-leader is released at once; a leader stays a zombie until reaped. */
 function doExit(world: World, t: Task, code: number): void {
@@ -13,6 +13,7 @@ function doExit(world: World, t: Task, code: number): void {
     releaseThread(world, t.tid);
   } else {
     t.state = 'zombie';
+    adoptWithinGroup(world, t.tid);
   }
   const leader = world.tasks[t.tgid];
   if (leader && groupDone(world, t.tgid)) {
@@ -75,13 +76,21 @@ export function sysExitGroup(world: World, tid: number, code: number): Outcome {
   return { ret: 0 };
 }
 
-/** wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. */
+/**
+ * wait4/waitid: reap a zombie child (target a tgid, or -1 for any). ECHILD without such a child. __do_wait looks at
+ * the children list of the calling thread first, then of each other thread of its process in thread-list order from
+ * it (while_each_thread); in each list, the first child that is a zombie with every thread a zombie. Seen live: a
+ * thread's wait(-1) reaps its own exited child before an older one its leader forked.
+ */
 export function sysWait(world: World, tid: number, target: number): Outcome {
   const t = task(world, tid);
-  // The first child (in the children list's order) that is a zombie with every thread a zombie; ECHILD without any.
   const list = world.children[t.tgid] ?? [];
+  const group = world.groups[t.tgid];
+  const single = group === undefined || group.length === 1;
+  const start = single ? 0 : group.indexOf(t.tid);
   let any = false;
   let zombie: Task | undefined;
+  let best = Infinity;
   for (let i = 0; i < list.length; i++) {
     const c = list[i];
     if (target !== -1 && c !== target) continue;
@@ -89,8 +98,17 @@ export function sysWait(world: World, tid: number, target: number): Outcome {
     if (ct === undefined) continue;
     any = true;
     if (ct.state === 'zombie' && allZombies(world, ct.tgid)) {
-      zombie = ct;
-      break;
+      if (single) {
+        zombie = ct;
+        break;
+      }
+      // the rank of the thread whose list holds it, counted from the caller (a parent thread not in the group: last)
+      const at = group.indexOf(ct.realParent ?? t.tgid);
+      const rank = at < 0 ? group.length : (at - start + group.length) % group.length;
+      if (rank < best) {
+        best = rank;
+        zombie = ct;
+      }
     }
   }
   if (!any) return fail('ECHILD', `wait: no child ${target === -1 ? '' : target + ' '}of ${t.tgid} (ECHILD)`);

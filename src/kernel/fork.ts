@@ -193,6 +193,7 @@ export function kernelClone(world: World, tid: number, args: CloneArgs): Outcome
     tid: childTid,
     tgid: isThread ? parent.tgid : childTid,
     ppid: isThread || has(f, CLONE.PARENT) ? parent.ppid : parent.tgid,
+    realParent: isThread || has(f, CLONE.PARENT) ? (parent.realParent ?? parent.ppid) : parent.tid,
     state: 'running',
     nsproxy: nspId,
     pidns: childPidns,

@@ -31,6 +31,14 @@ export function checkInvariants(world: World): string[] {
     (groups[t.tgid] ??= []).push(t.tid);
     if (t.tid === t.tgid) (children[t.ppid] ??= []).push(t.tgid);
     else if (!world.tasks[t.tgid]) bad.push(`thread ${t.tid} outlives its leader ${t.tgid}`);
+    // real_parent is a thread of the parent process, a running one while the parent process runs
+    const parents = world.groups[t.ppid];
+    if (parents !== undefined) {
+      const rp = t.realParent ?? t.ppid;
+      if (!parents.includes(rp)) bad.push(`task ${t.tid}: real_parent ${rp} is not a thread of its parent process ${t.ppid}`);
+      else if (world.tasks[rp].state !== 'running' && parents.some((x) => world.tasks[x].state === 'running'))
+        bad.push(`task ${t.tid}: real_parent ${rp} has exited while its process ${t.ppid} runs`);
+    }
   }
   const norm = (r: Record<number, number[]>) => JSON.stringify(Object.entries(r).map(([k, v]) => [Number(k), [...v].sort((a, b) => a - b)]).sort((a, b) => (a[0] as number) - (b[0] as number)));
   if (norm(groups) !== norm(world.groups)) bad.push(`thread-group index ${norm(world.groups)} != tasks ${norm(groups)}`);

@@ -186,6 +186,13 @@ export interface Task {
   tgid: number;
   /** The parent process (tgid of real_parent); 0 for the first task. */
   ppid: number;
+  /**
+   * real_parent itself: the thread of process `ppid` whose children list holds this process — the thread that forked
+   * it (CLONE_PARENT and CLONE_THREAD copy the creator's own real_parent), moved to another live thread of that process
+   * when it exits. wait(-1) looks at the caller's own children first, then each other thread's in thread-list order.
+   * Absent (a world from before it was kept, or a parent outside the model): ppid's leader.
+   */
+  realParent?: number;
   state: TaskState;
   /** null once the task has exited (exit_task_namespaces). */
   nsproxy: number | null;

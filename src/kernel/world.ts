@@ -183,6 +183,8 @@ export function spawnTask(world: World, pid: number, ppid: number, cred: Cred): 
     tid: pid,
     tgid: pid,
     ppid,
+    // find_alive_thread of the parent process (its leader when it runs, or when the parent is outside the model)
+    realParent: (world.groups[ppid] ?? []).find((x) => world.tasks[x].state === 'running') ?? ppid,
     state: 'running',
     nsproxy: nsp.id,
     pidns: world.init.pid,
@@ -347,12 +349,43 @@ export function renameTask(world: World, from: number, to: number): void {
   const group = world.groups[t.tgid];
   without(group, from);
   group.push(to);
+  const children = world.children[t.tgid];
+  if (children !== undefined) for (const c of children) for (const tid of world.groups[c] ?? []) if (world.tasks[tid].realParent === from) world.tasks[tid].realParent = to;
 }
 
-/** Hand process `tgid` (every thread of it) to a new parent. */
-export function reparent(world: World, tgid: number, ppid: number): void {
+/**
+ * forget_original_parent while the process lives on: the children of thread `tid` (leaving: released, or a leader
+ * becoming a zombie) go to `heir`, by default find_alive_thread — the first running thread of the group in thread-list
+ * order — at the tail of its children list (list_splice_tail_init), in their order. No live thread: nothing moves
+ * (the process is done, and its children go to the reaper).
+ */
+export function adoptWithinGroup(world: World, tid: number, heir?: number): void {
+  const t = world.tasks[tid];
+  const children = world.children[t.tgid];
+  if (children === undefined) return;
+  const group = world.groups[t.tgid] ?? [];
+  const to = heir ?? group.find((x) => x !== tid && world.tasks[x].state === 'running');
+  if (to === undefined) return;
+  const moved: number[] = [];
+  for (const c of children) {
+    const ct = world.tasks[c];
+    if (ct !== undefined && (ct.realParent ?? t.tgid) === tid) moved.push(c);
+  }
+  if (moved.length === 0) return;
+  for (const c of moved) {
+    without(children, c);
+    for (const x of world.groups[c] ?? [c]) world.tasks[x].realParent = to;
+  }
+  children.push(...moved);
+}
+
+/** Hand process `tgid` (every thread of it) to a new parent (its thread `realParent`, by default its leader). */
+export function reparent(world: World, tgid: number, ppid: number, realParent = ppid): void {
   const old = world.tasks[tgid]?.ppid ?? world.tasks[(world.groups[tgid] ?? [])[0]]?.ppid;
-  for (const tid of world.groups[tgid] ?? []) world.tasks[tid].ppid = ppid;
+  for (const tid of world.groups[tgid] ?? []) {
+    world.tasks[tid].ppid = ppid;
+    world.tasks[tid].realParent = realParent;
+  }
   if (old !== undefined) {
     without(world.children[old], tgid);
     if (world.children[old]?.length === 0) delete world.children[old];

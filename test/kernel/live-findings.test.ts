@@ -60,6 +60,56 @@ describe('fs/proc task_dump_owner: who owns /proc/PID/timens_offsets', () => {
   });
 });
 
+describe('kernel/exit.c: children lists are per thread (real_parent is the forking thread)', () => {
+  it('wait(-1) from a thread reaps its own exited child before an older one of its leader, then the leader\'s', () => {
+    const s = new Sim();
+    const c1 = s.fork(1);
+    const t = s.thread(1);
+    const c2 = s.fork(t);
+    s.ok({ call: 'exit_group', tid: c1, code: 1 });
+    s.ok({ call: 'exit_group', tid: c2, code: 2 });
+    expect(s.ok({ call: 'wait', tid: t, target: -1 })).toBe(c2);
+    expect(s.ok({ call: 'wait', tid: t, target: -1 })).toBe(c1);
+  });
+  it('the leader looks at its own list first, then the threads after it', () => {
+    const s = new Sim();
+    const t = s.thread(1);
+    const c1 = s.fork(t);
+    const c2 = s.fork(1);
+    s.ok({ call: 'exit_group', tid: c1, code: 1 });
+    s.ok({ call: 'exit_group', tid: c2, code: 2 });
+    expect(s.ok({ call: 'wait', tid: 1, target: -1 })).toBe(c2);
+    expect(s.ok({ call: 'wait', tid: 1, target: -1 })).toBe(c1);
+  });
+  it('an exiting thread\'s children go to the tail of the first live thread\'s list (find_alive_thread, list_splice_tail)', () => {
+    const s = new Sim();
+    const t = s.thread(1);
+    const d1 = s.fork(t);
+    const d2 = s.fork(1);
+    s.ok({ call: 'exit', tid: t, code: 0 });
+    expect(s.w.tasks[d1].realParent).toBe(1);
+    s.ok({ call: 'exit_group', tid: d1, code: 3 });
+    s.ok({ call: 'exit_group', tid: d2, code: 4 });
+    expect(s.ok({ call: 'wait', tid: 1, target: -1 })).toBe(d2);
+    expect(s.ok({ call: 'wait', tid: 1, target: -1 })).toBe(d1);
+  });
+  it('a leader that exits while a thread runs hands its children to that thread; de_thread hands every child to the exec\'ing thread', () => {
+    const s = new Sim();
+    const p = s.fork(1);
+    const c = s.fork(p);
+    const t = s.thread(p);
+    s.ok({ call: 'exit', tid: p, code: 0 });
+    expect(s.w.tasks[c].realParent).toBe(t);
+    const t2 = s.thread(t);
+    const c2 = s.fork(t2);
+    s.ok({ call: 'execve', tid: t2, path: '/bin/true' }); // t2 becomes pid p
+    expect(s.w.tasks[c].realParent).toBe(p);
+    expect(s.w.tasks[c2].realParent).toBe(p);
+    s.ok({ call: 'exit_group', tid: c, code: 0 });
+    expect(s.ok({ call: 'wait', tid: p, target: -1 })).toBe(c);
+  });
+});
+
 describe('pidns_for_children_get: no /proc/PID/ns/pid_for_children before the new pid namespace has a child reaper', () => {
   it('unshare(CLONE_NEWPID): ENOENT until the first child is forked', () => {
     const s = new Sim();
