@@ -16,7 +16,8 @@ import { cleanOutcome } from './outcome.js';
 import { apply, CLONE, CLOCK, createWorld, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventInput } from '../events/index.js';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { indexPathOf, openLedger, snapshotDirOf, type FsyncPolicy } from '../ledger/index.js';
+import { indexPathOf, lockPathOf, openLedger, snapshotDirOf, type FsyncPolicy } from '../ledger/index.js';
+import { acquireLock, type LockHandle } from '../ledger/lock.js';
 
 export interface SynthOptions {
   /** Number of records to produce (the leading marker.genesis counts as one). */
@@ -347,20 +348,37 @@ export interface WriteSynthOptions extends SynthOptions {
   /** Replace an existing ledger (and its sidecars). Without it an existing non-empty file is refused. */
   force?: boolean;
   onProgress?: (written: number, total: number) => void;
+  /** Where warnings go (a stale lock taken over); default: process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 /** Write a synth workload to a new ledger with the ledger writer (hash chain, group commit). */
 export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthResult {
   if (!Number.isSafeInteger(opts.events) || opts.events < 1) throw new RangeError(`events: expected an integer ≥ 1, got ${opts.events}`);
+  // Replacing a ledger: its writer lock is taken first and held until the new one is written, so a ledger that
+  // another live process is writing is never removed (LockedError, the file untouched).
+  let held: LockHandle | undefined;
   if (existsSync(path) && statSync(path).size > 0) {
     if (!opts.force) throw new SynthTargetError(path);
-    rmSync(path);
-    rmSync(indexPathOf(path), { force: true });
-    rmSync(snapshotDirOf(path), { recursive: true, force: true });
+    held = acquireLock(path, lockPathOf(path), opts.onWarning ?? ((m) => process.emitWarning(m, { code: 'TNS_LEDGER' })));
+    try {
+      rmSync(path);
+      rmSync(indexPathOf(path), { force: true });
+      rmSync(snapshotDirOf(path), { recursive: true, force: true });
+    } catch (e) {
+      held.release();
+      throw e;
+    }
   }
   const t0 = performance.now();
   const synth = new Synth(opts);
-  const writer = openLedger(path, { create: true, fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096 });
+  let writer;
+  try {
+    writer = openLedger(path, { create: true, fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096, lock: held === undefined, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  } catch (e) {
+    held?.release();
+    throw e;
+  }
   let lastSeq = 0;
   try {
     for (;;) {
@@ -372,6 +390,7 @@ export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthRes
     writer.flush();
   } finally {
     writer.close();
+    held?.release();
   }
   return { events: synth.count, lastSeq, bytes: statSync(path).size, ms: performance.now() - t0 };
 }

@@ -1,5 +1,6 @@
 /** `tns synth --events N -o LEDGER [--seed S]`: a large valid random workload. */
 import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
 import { printJson, UsageError } from '../errors.js';
 import { writeSynth, SynthTargetError } from '../../replay/synth.js';
 import { PROFILES } from '../../kernel/index.js';
@@ -30,6 +31,8 @@ Examples:
       if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed: expected a non-negative integer, got "${o.seed}"`);
       if (!(o.profile in PROFILES)) throw new UsageError(`--profile: unknown profile "${o.profile}" (one of: ${Object.keys(PROFILES).join(', ')})`);
       if (!['batch', 'always', 'never'].includes(o.fsync)) throw new UsageError(`--fsync: expected batch, always or never, got "${o.fsync}"`);
+      // (--force on a directory would otherwise get as far as an rm of it.)
+      if (existsSync(o.output) && !statSync(o.output).isFile()) throw new UsageError(`${o.output}: not a regular file`);
       const tty = process.stderr.isTTY;
       let last = 0;
       let r;
@@ -40,6 +43,7 @@ Examples:
           profile: o.profile,
           fsync: o.fsync as 'batch' | 'always' | 'never',
           force: o.force === true,
+          onWarning: (m) => process.stderr.write(`tns: ${m}\n`),
           onProgress: (n, total) => {
             if (!tty || Date.now() - last < 100) return;
             last = Date.now();

@@ -1,0 +1,200 @@
+/**
+ * A hostile newcomer's review of the ledger commands: bad input, damaged sidecars, a held lock. Each case here
+ * failed on the code before its fix (see the commit that added it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const bin = join(root, 'bin', 'tns.js');
+let dir: string;
+let L: string;
+
+function tns(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A fresh copy of the 2500-record ledger (no sidecars). */
+function copy(name: string): string {
+  const p = join(dir, name);
+  copyFileSync(L, p);
+  return p;
+}
+
+/** No stack trace, no internal error. */
+function clean(err: string): void {
+  expect(err).not.toMatch(/internal error|\n\s+at |TypeError|RangeError/);
+}
+
+beforeAll(() => {
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe' });
+  } catch {
+    /* type errors elsewhere do not stop the emit */
+  }
+  dir = mkdtempSync(join(tmpdir(), 'tns-review-'));
+  L = join(dir, 'base.ndjson');
+  const r = tns('synth', '--events', '2500', '-o', L, '--seed', '3');
+  if (r.code !== 0) throw new Error(r.err);
+}, 180_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('tns ledger commands against bad input', () => {
+  it('synth --force never removes a ledger another live process holds the writer lock of', async () => {
+    const p = copy('locked.ndjson');
+    const before = readFileSync(p);
+    // A live holder: a child process that sleeps; its pid and start time in the lock, as the writer writes them.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const starttime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      writeFileSync(`${p}.lock`, `${child.pid}\nstarttime ${starttime}\ntoken 0123456789abcdef\n`);
+      const r = tns('synth', '--events', '10', '-o', p, '--force');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/locked by process/);
+      clean(r.err);
+      expect(existsSync(p)).toBe(true);
+      expect(readFileSync(p).equals(before)).toBe(true);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('synth -o DIR --force: a clear error, the directory is left alone', () => {
+    const d = join(dir, 'adir.ndjson');
+    mkdirSync(d);
+    const r = tns('synth', '--events', '10', '-o', d, '--force');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/adir\.ndjson: not a regular file/);
+    expect(statSync(d).isDirectory()).toBe(true);
+  });
+
+  it('replay/state/diff work when the snapshot store cannot be written (a warning, the right state)', () => {
+    const ref = tns('state', copy('ref1.ndjson'), '--at', '2200', '--json');
+    expect(ref.code).toBe(0);
+    const p = copy('nosnap.ndjson');
+    writeFileSync(`${p}.snap`, 'not a directory\n'); // as a read-only directory would: mkdir fails
+    const s = tns('state', p, '--at', '2200', '--json');
+    expect(s.code).toBe(0);
+    expect(s.out).toBe(ref.out);
+    expect(s.err).toMatch(/nosnap\.ndjson\.snap/);
+    clean(s.err);
+    expect(tns('replay', p).code).toBe(0);
+    expect(tns('diff', p, '1', '2500').code).toBe(0);
+  });
+
+  it('a snapshot whose checksum holds but whose state is not a world is ignored, not an internal error', () => {
+    const ref = tns('state', copy('ref2.ndjson'), '--at', '2000', '--json');
+    const p = copy('badsnap.ndjson');
+    const line2000 = readFileSync(p, 'utf8').split('\n')[1999];
+    const hash = (JSON.parse(line2000) as { hash: string }).hash;
+    for (const state of [{ kind: 'tns-world', world: {} }, { kind: 'tns-world', world: null }]) {
+      const json = Buffer.from(JSON.stringify(state));
+      const stored = deflateRawSync(json, { level: 1 });
+      const head = JSON.stringify({ v: 2, seq: 2000, hash, sha256: createHash('sha256').update(stored).digest('hex'), bytes: json.length, enc: 'deflate' });
+      mkdirSync(`${p}.snap`, { recursive: true });
+      writeFileSync(join(`${p}.snap`, '0000000000002000.json'), Buffer.concat([Buffer.from(`${head}\n`), stored]));
+      const r = tns('state', p, '--at', '2000', '--json');
+      clean(r.err);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(ref.out);
+    }
+  });
+
+  it('why --at 0 sees the genesis namespaces (as state --at 0 does)', () => {
+    const s = JSON.parse(tns('state', L, '--at', '0', '--json').out) as { namespaces: { inum: number; type: string; count: number }[] };
+    const time = s.namespaces.find((n) => n.type === 'time')!;
+    const w = tns('why', L, String(time.inum), '--at', '0', '--json');
+    expect(w.code).toBe(0);
+    const j = JSON.parse(w.out) as { alive: boolean; count: number; seq: number; type: string };
+    expect(j).toMatchObject({ alive: true, count: time.count, seq: 0, type: 'time' });
+  });
+
+  it('a seq too large for a number is a usage error naming the option, not an internal error', () => {
+    for (const args of [
+      ['state', L, '--at', '99999999999999999999'],
+      ['replay', L, '--to', '9007199254740993'],
+      ['diff', L, '1', '99999999999999999999'],
+      ['why', L, '1', '--at', '99999999999999999999'],
+      ['log', L, '--from', '99999999999999999999'],
+      ['bisect', L, '--freed', '1', '--from', '99999999999999999999'],
+    ]) {
+      const r = tns(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/--at|--to|--from|B:/);
+      clean(r.err);
+    }
+  });
+
+  it('an empty ledger: says it is empty, not "seq 0 is past the end (last seq 0)"', () => {
+    const p = join(dir, 'empty.ndjson');
+    writeFileSync(p, '');
+    for (const args of [['replay', p], ['state', p, '--at', '0'], ['diff', p, '0', '0']]) {
+      const r = tns(...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/empty\.ndjson: the ledger is empty/);
+    }
+  });
+
+  it('an unknown option: a short error and a pointer to --help, not the whole help', () => {
+    const r = tns('replay', L, '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^tns: unknown option '--bogus'/);
+    expect(r.err).toMatch(/tns replay --help/);
+    expect(r.err.trim().split('\n').length).toBeLessThanOrEqual(2);
+    const m = tns('state', L);
+    expect(m.code).toBe(2);
+    expect(m.err).toMatch(/--at/);
+    expect(m.err.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('a torn tail is not silently skipped by the readers: a warning names the file', () => {
+    const p = join(dir, 'torn.ndjson');
+    const all = readFileSync(L);
+    writeFileSync(p, all.subarray(0, all.length - 50));
+    for (const args of [['replay', p], ['state', p, '--at', '100'], ['log', p, '--to', '2'], ['why', p, '1']]) {
+      const r = tns(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.err).toMatch(/torn\.ndjson:2500: .*(torn|unterminated).*tns repair/);
+    }
+  });
+
+  it('bisect: an unknown clock id and a --from past the end are usage errors, not "never"', () => {
+    const c = tns('bisect', L, '--clock-backwards', '2', '--clock', '99');
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--clock/);
+    const f = tns('bisect', L, '--freed', '1', '--from', '9999');
+    expect(f.code).toBe(2);
+    expect(f.err).toMatch(/past the end/);
+  });
+
+  it('repair of a truncated log (records lost before the index): says how to accept the loss', () => {
+    const p = copy('trunc.ndjson');
+    expect(tns('log', p, '--from', '2400', '--to', '2400').code).toBe(0); // builds the index
+    const lines = readFileSync(p, 'utf8').split('\n');
+    writeFileSync(p, `${lines.slice(0, 2000).join('\n')}\n`);
+    const r = tns('repair', p);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/trunc\.ndjson\.idx/);
+    expect(r.err).not.toMatch(/cut it by hand/);
+    expect(readFileSync(p, 'utf8').split('\n').length).toBe(2001);
+  });
+
+  it('control characters of a damaged line are not written to the terminal raw', () => {
+    const p = join(dir, 'ctl.ndjson');
+    writeFileSync(p, '\x1b[2J\x07garbage\n');
+    const r = tns('verify', p);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/\x1b|\x07/);
+    const s = tns('replay', p);
+    expect(s.code).toBe(2);
+    expect(s.err).not.toMatch(/\x1b|\x07/);
+  });
+});
