@@ -445,6 +445,22 @@ describe('snapshots', () => {
     expect(() => store.writeSnapshot(5, h(5), undefined)).toThrow('not JSON');
   });
 
+  it('nearestSnapshot with a producer: a snapshot made by another one, or by none named, is stale (deleted, the next older tried)', () => {
+    write(100);
+    const warnings: string[] = [];
+    const store = openSnapshotStore(file, (m) => warnings.push(m));
+    const h = (s: number) => readRecordAt(file, s)!.hash;
+    store.writeSnapshot(10, h(10), { at: 10 }, 'model/a');
+    store.writeSnapshot(20, h(20), { at: 20 }, 'model/b');
+    store.writeSnapshot(30, h(30), { at: 30 });
+    expect(store.nearestSnapshot(99)!.seq).toBe(30); // no producer asked: any
+    expect(warnings).toEqual([]);
+    expect(store.nearestSnapshot(99, { producer: 'model/a' })).toEqual({ seq: 10, hash: h(10), state: { at: 10 } });
+    expect(warnings.join('\n')).toContain('stale: made by an unnamed producer, not model/a');
+    expect(warnings.join('\n')).toContain('stale: made by model/b, not model/a');
+    expect(store.list()).toEqual([10]);
+  });
+
   it('nearestSnapshot: a given list of seqs instead of the directory, files gone since skipped quietly, the checked text to a parse of choice', () => {
     write(100);
     const warnings: string[] = [];

@@ -10,6 +10,8 @@ import type { EventRecord } from '../src/events/index.js';
 import { writeSynth } from '../src/replay/synth.js';
 import { applySequentially } from '../src/replay/project.js';
 import { Timeline } from '../src/replay/timetravel.js';
+import { modelDigest } from '../src/replay/model-digest.js';
+import { readFileSync } from 'node:fs';
 
 const plain = (w: World) => JSON.parse(JSON.stringify(w)) as World;
 
@@ -36,7 +38,7 @@ describe('snapshots from before World.freeIds', () => {
     expect(old.freeIds).toBeDefined();
     delete old.freeIds;
     old.nextIds = { ...old.nextIds, nsproxy: old.nextIds.nsproxy + 500, file: old.nextIds.file + 900, fdtable: old.nextIds.fdtable + 300, mm: old.nextIds.mm + 400 };
-    store.writeSnapshot(2000, snap.hash, snap.state);
+    store.writeSnapshot(2000, snap.hash, snap.state, modelDigest());
 
     for (const q of [2000, 2500]) {
       const s = new Timeline(ledger, { snapshotEvery: 0 }).stateAt(q);
@@ -45,5 +47,27 @@ describe('snapshots from before World.freeIds', () => {
       expect(checkInvariants(s.world)).toEqual([]);
       expect(plain(s.world)).toEqual(plain(applySequentially(records.slice(0, q))));
     }
+  });
+});
+
+describe('snapshots made by another version of the model', () => {
+  it('are not trusted: deleted, the state recomputed from the log, and the snapshot written again by this model', () => {
+    new Timeline(ledger, { snapshotEvery: 1000 }).stateAt(3000);
+    const store = openSnapshotStore(ledger, () => {});
+    const snap = store.nearestSnapshot<{ kind: string; world: World }>(2000, { producer: modelDigest() })!;
+    expect(snap.seq).toBe(2000);
+    // What an older model might have computed: another answer somewhere in the world (here, a host clock).
+    const other = structuredClone(snap.state);
+    other.world.host.monotonic.sec += 1000;
+    const file = join(`${ledger}.snap`, '0000000000002000.json');
+    for (const producer of ['tns-world/0123456789abcdef', undefined]) {
+      store.writeSnapshot(2000, snap.hash, other, producer);
+      const s = new Timeline(ledger, { snapshotEvery: 1000 }).stateAt(2500);
+      expect(s.from, `producer ${producer}`).toBe(1000);
+      expect(plain(s.world)).toEqual(plain(applySequentially(records.slice(0, 2500))));
+      const header = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]) as { producer?: string };
+      expect(header.producer).toBe(modelDigest());
+    }
+    expect(modelDigest()).toMatch(/^tns-world\/[0-9a-f]{16}$/);
   });
 });

@@ -7,6 +7,8 @@
  *    brotli at quality 1 is a little smaller but measured 3-5x slower here), the sha256 covering the stored
  *    (compressed) bytes and `bytes` the JSON's length; version 1 files (the JSON itself after the header, sha256 over it) are still read. A damaged
  *    file is detected by the sha256;
+ *  - `producer` (optional) names what computed the state; a reader that asks for another one finds it stale
+ *    (deleted, the next older one tried), so states from an older version of the model are recomputed, not trusted;
  *  - `hash` is the hash of the record at `seq` in the log; nearestSnapshot reads that record and compares —
  *    a snapshot of another history (the log was truncated by repair, or replaced) is stale: deleted, and the
  *    next older one is tried. Never trusted over the log.
@@ -35,6 +37,11 @@ export interface NearestOptions<S> {
   seqs?: readonly number[];
   /** How the state text becomes the state, once it passed both checks (default JSON.parse; a caller may keep the text). */
   parse?: (text: string) => S;
+  /**
+   * What must have made the state (writeSnapshot's `producer`): a snapshot made by anything else — another version of
+   * the code that computes states, or none named — is stale. Default: any.
+   */
+  producer?: string;
 }
 
 const NAME = /^(\d{16})\.json$/;
@@ -48,8 +55,11 @@ export class SnapshotStore {
     this.dir = snapshotDirOf(ledgerPath);
   }
 
-  /** Store `state` (any JSON value) as the state after record `seq`, whose hash is `hashAtSeq`. Returns the file. */
-  writeSnapshot(seq: number, hashAtSeq: string, state: unknown): string {
+  /**
+   * Store `state` (any JSON value) as the state after record `seq`, whose hash is `hashAtSeq`, made by `producer` (a
+   * name for the code that computed it, kept in the header). Returns the file.
+   */
+  writeSnapshot(seq: number, hashAtSeq: string, state: unknown, producer?: string): string {
     if (!Number.isSafeInteger(seq) || seq < 1) throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot seq must be an integer ≥ 1, got ${seq}`);
     if (!/^[0-9a-f]{64}$/.test(hashAtSeq)) throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot hash must be 64 hex digits`);
     let body: string | undefined;
@@ -61,7 +71,7 @@ export class SnapshotStore {
     if (body === undefined) throw new SnapshotError(this.ledgerPath, `${this.ledgerPath}: snapshot state at seq ${seq} is not JSON`);
     const json = Buffer.from(body, 'utf8');
     const stored = deflateRawSync(json, { level: 1 });
-    const header = JSON.stringify({ v: 2, seq, hash: hashAtSeq, sha256: sha256Hex(stored), bytes: json.length, enc: 'deflate' });
+    const header = JSON.stringify({ v: 2, seq, hash: hashAtSeq, sha256: sha256Hex(stored), bytes: json.length, enc: 'deflate', ...(producer !== undefined ? { producer } : {}) });
     if (!this.dirMade) {
       mkdirSync(this.dir, { recursive: true });
       this.dirMade = true;
@@ -115,7 +125,7 @@ export class SnapshotStore {
     const seqs = (opts.seqs ?? this.list()).filter((s) => s <= seq).sort((a, b) => b - a);
     for (const s of seqs) {
       const file = join(this.dir, `${String(s).padStart(16, '0')}.json`);
-      const why = this.check(file, s, opts.parse ?? JSON.parse);
+      const why = this.check(file, s, opts.parse ?? JSON.parse, opts.producer);
       if (why === null) continue; // deleted since it was listed
       if (typeof why === 'string') {
         this.onWarning(`${file}: ${why}; deleted`);
@@ -142,7 +152,7 @@ export class SnapshotStore {
     return n;
   }
 
-  private check<S>(file: string, s: number, parse: (text: string) => S): Snapshot<S> | string | null {
+  private check<S>(file: string, s: number, parse: (text: string) => S, producer: string | undefined): Snapshot<S> | string | null {
     let data: Buffer;
     try {
       data = readFileSync(file);
@@ -152,7 +162,7 @@ export class SnapshotStore {
     }
     const nl = data.indexOf(10);
     if (nl < 0) return 'damaged: no header line';
-    let head: { v?: unknown; seq?: unknown; hash?: unknown; sha256?: unknown; bytes?: unknown; enc?: unknown };
+    let head: { v?: unknown; seq?: unknown; hash?: unknown; sha256?: unknown; bytes?: unknown; enc?: unknown; producer?: unknown };
     try {
       head = JSON.parse(data.toString('utf8', 0, nl));
     } catch {
@@ -161,6 +171,8 @@ export class SnapshotStore {
     if (head === null || typeof head !== 'object' || (head.v !== 1 && head.v !== 2) || head.seq !== s || typeof head.hash !== 'string' || typeof head.sha256 !== 'string')
       return 'damaged: bad header';
     if (head.v === 2 && (head.enc !== 'deflate' || !Number.isSafeInteger(head.bytes))) return 'damaged: bad header';
+    if (producer !== undefined && head.producer !== producer)
+      return `stale: made by ${typeof head.producer === 'string' ? head.producer : 'an unnamed producer'}, not ${producer}`;
     const body = data.subarray(nl + 1);
     if (sha256Hex(body) !== head.sha256) return 'damaged: the state does not match its checksum';
     // A damaged log throws (LedgerCorruptError): the snapshot is not at fault, and nothing is deleted.

@@ -13,6 +13,7 @@ import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readRecordAt, readReplayBatches, type PipelineOptions, type SnapshotStore } from '../ledger/index.js';
 import { Projector, type Engine } from './project.js';
 import { genesisOf } from './genesis.js';
+import { modelDigest } from './model-digest.js';
 import type { Divergence } from './outcome.js';
 
 export interface TimeTravelOptions {
@@ -95,8 +96,10 @@ export class Timeline {
       if (candidates.length > 0) {
         // The state text (checked against its checksum and the log) is parsed twice: a frozen start state and the
         // projector's working world — cheaper than a structuredClone of the first.
-        const snap = this.store.nearestSnapshot<string>(seq, { seqs: known, parse: (text) => text });
+        const snap = this.store.nearestSnapshot<string>(seq, { seqs: known, parse: (text) => text, producer: modelDigest() });
         const state = snap ? (JSON.parse(snap.state) as Partial<SnapshotState> | null) : undefined;
+        // Newer ones were stale or damaged and are deleted now: list again, so the replay writes them anew.
+        if (!snap || snap.seq !== candidates.reduce((a, b) => Math.max(a, b))) this.known = undefined;
         if (snap && state && state.kind === 'tns-world' && (!best || snap.seq > best.seq))
           // upgradeWorld: a snapshot written before the model kept free-id lists gets them derived from its tables.
           return {
@@ -104,7 +107,6 @@ export class Timeline {
             world: freeze(upgradeWorld(state.world!), true),
             working: upgradeWorld((JSON.parse(snap.state) as SnapshotState).world),
           };
-        if (!snap || snap.seq !== candidates.reduce((a, b) => Math.max(a, b))) this.known = undefined; // stale ones were deleted
       }
     }
     return best ? { seq: best.seq, world: best.world, cached: true } : undefined;
@@ -154,7 +156,7 @@ export class Timeline {
           const at = lastRec.seq;
           if (K > 0 && at % K === 0 && at > from && this.store && !this.knownSnapshots().has(at) && engine !== 'mutable') {
             if (lastRec.hash === undefined) throw new Error(`${this.path}: the reader gave no hash for seq ${at}`);
-            this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState);
+            this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState, modelDigest());
             this.knownSnapshots().add(at);
           }
           i = j;
