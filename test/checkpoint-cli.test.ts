@@ -293,3 +293,22 @@ host advance 5s
     expect(toNs(ns.boottime) - toNs(img.host.boottime)).toBe(2000n * 1000000000n);
   });
 });
+
+describe('tns checkpoint of a tns synth ledger', () => {
+  it('starts from the ledger\'s marker.genesis (first pid 1), not the import genesis pid: the task is there, no divergences', async () => {
+    const { writeSynth } = await import('../src/replay/synth.js');
+    const { checkpointLedger } = await import('../src/replay/checkpoint.js');
+    const { stateAt } = await import('../src/replay/timetravel.js');
+    const d = tmp();
+    const ledger = join(d, 'w.ndjson');
+    writeSynth(ledger, { events: 400, seed: 7 });
+    const world = stateAt(ledger, 140).world;
+    const pid = Number(Object.keys(world.tasks).find((k) => world.tasks[Number(k)].state === 'running' && world.tasks[Number(k)].tid === world.tasks[Number(k)].tgid));
+    const cp = checkpointLedger(ledger, { seq: 140 }, pid, { appendMarker: false });
+    expect(cp.divergences).toEqual([]);
+    expect(cp.image.tasks.map((t) => t.tid)).toContain(pid);
+    const r = await cli(['checkpoint', ledger, '--at', '140', '--pid', String(pid), '-o', join(d, 'img.json'), '--no-marker']);
+    expect(r.stderr).not.toMatch(/no task/);
+    expect(r.code).toBe(0);
+  });
+});

@@ -8,8 +8,7 @@
  */
 import { add } from '../kernel/timespec.js';
 import { stateAt } from './timetravel.js';
-import type { EventRecord } from '../events/index.js';
-import { inferGenesis } from './genesis.js';
+import { genesisOf } from './genesis.js';
 import { countRecords, openLedger, readLedgerBatchesSync, readRecordAt } from '../ledger/index.js';
 import type { Divergence } from './outcome.js';
 import { NSPROXY_SLOTS, type Namespace, type NsproxySlot, type NsType, type Task, type Timespec, type TimensOffsets, type World, type WorldOptions } from '../kernel/index.js';
@@ -519,10 +518,11 @@ export function seqAfterLine(path: string, line: number, file?: string): { seq: 
  * whose head creates every task it uses without naming its genesis task starts from genesisOptions' first task.
  */
 export function worldAtSeq(path: string, seq: number): { world: World; divergences: Divergence[] } {
-  let head: EventRecord[] = [];
-  for (const batch of readLedgerBatchesSync(path, { toSeq: Math.min(seq, 64) })) head = head.concat(batch);
-  if (!head.length) throw new CheckpointError(`${path}: no records up to seq ${seq}`);
-  const createsAll = !inferGenesis(head).inferred.some((s) => s.startsWith('first task'));
+  if (seq < 1 || !readLedgerBatchesSync(path, { toSeq: 1 }).next().value?.length) throw new CheckpointError(`${path}: no records up to seq ${seq}`);
+  // A ledger whose every task is created by a record (an import: host.spawn for each) and that names no first task
+  // (no marker.genesis, no caller from before the log) gets a first task at a pid no trace uses. A ledger with a
+  // marker.genesis (tns synth, scenarios) starts from what it says.
+  const createsAll = !genesisOf(path).complete;
   const st = stateAt(path, seq, createsAll ? { world: { firstPid: GENESIS_PID } } : {});
   return { world: st.world, divergences: st.divergences };
 }
