@@ -8,6 +8,8 @@
  * (immer-frozen, sharing structure) in a small cache so stepping back and forth does not re-read the file.
  */
 import { freeze } from 'immer';
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readRecordAt, readReplayBatches, type PipelineOptions, type SnapshotStore } from '../ledger/index.js';
@@ -35,6 +37,11 @@ export interface TimeTravelOptions {
   readingThread?: boolean | 'auto';
   /** Progress of long forward replays (seq reached). */
   onProgress?: (seq: number) => void;
+  /**
+   * Where warnings go: snapshots that cannot be written (a read-only directory, `<ledger>.snap` not a directory)
+   * or a stored one that holds no world. Snapshots are a cache: either way the replay goes on without them.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface StateAt {
@@ -68,6 +75,8 @@ export class Timeline {
   private readonly store: SnapshotStore | undefined;
   private known: Set<number> | undefined;
   private readonly cache = new Map<number, StateAt>();
+  /** Set once a snapshot could not be written: this Timeline tries no more. */
+  private snapshotWritesFailed = false;
   readonly snapshotEvery: number;
 
   constructor(
@@ -97,9 +106,22 @@ export class Timeline {
         // The state text (checked against its checksum and the log) is parsed twice: a frozen start state and the
         // projector's working world — cheaper than a structuredClone of the first.
         const snap = this.store.nearestSnapshot<string>(seq, { seqs: known, parse: (text) => text, producer: modelDigest() });
-        const state = snap ? (JSON.parse(snap.state) as Partial<SnapshotState> | null) : undefined;
+        let state = snap ? (JSON.parse(snap.state) as Partial<SnapshotState> | null) : undefined;
         // Newer ones were stale or damaged and are deleted now: list again, so the replay writes them anew.
         if (!snap || snap.seq !== candidates.reduce((a, b) => Math.max(a, b))) this.known = undefined;
+        if (snap && state && state.kind === 'tns-world' && !isWorldShaped(state.world)) {
+          // Its checksum and producer hold, but it holds no world (written by hand or by another program): a cache
+          // entry that cannot be used. Deleted; the replay starts from an earlier point and writes it anew.
+          const file = join(this.store.dir, `${String(snap.seq).padStart(16, '0')}.json`);
+          this.opts.onWarning?.(`${file}: damaged: its state is not a world; deleted`);
+          try {
+            unlinkSync(file);
+          } catch {
+            /* gone already */
+          }
+          this.known = undefined;
+          state = undefined;
+        }
         if (snap && state && state.kind === 'tns-world' && (!best || snap.seq > best.seq))
           // upgradeWorld: a snapshot written before the model kept free-id lists gets them derived from its tables.
           return {
@@ -154,10 +176,18 @@ export class Timeline {
           proj.advance(part);
           const lastRec = part[part.length - 1];
           const at = lastRec.seq;
-          if (K > 0 && at % K === 0 && at > from && this.store && !this.knownSnapshots().has(at) && engine !== 'mutable') {
+          if (K > 0 && at % K === 0 && at > from && this.store && !this.snapshotWritesFailed && !this.knownSnapshots().has(at) && engine !== 'mutable') {
             if (lastRec.hash === undefined) throw new Error(`${this.path}: the reader gave no hash for seq ${at}`);
-            this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState, modelDigest());
-            this.knownSnapshots().add(at);
+            try {
+              this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState, modelDigest());
+              this.knownSnapshots().add(at);
+            } catch (e) {
+              // A file-system failure (read-only directory, `<ledger>.snap` not a directory, disk full): snapshots
+              // are a cache, so the replay goes on without them (it failed the whole command before).
+              if (typeof (e as NodeJS.ErrnoException)?.syscall !== 'string') throw e;
+              this.snapshotWritesFailed = true;
+              this.opts.onWarning?.(`${this.store.dir}: snapshots not written (${(e as Error).message}); going on without them`);
+            }
           }
           i = j;
         }
@@ -185,6 +215,14 @@ export class Timeline {
   step(from: number, n = 1): StateAt {
     return this.stateAt(Math.max(0, from + n));
   }
+}
+
+/** The top-level tables every World has: a snapshot's state is checked for them before it is used. */
+function isWorldShaped(w: unknown): w is World {
+  if (typeof w !== 'object' || w === null) return false;
+  const o = w as Record<string, unknown>;
+  const table = (k: string): boolean => typeof o[k] === 'object' && o[k] !== null;
+  return table('tasks') && table('namespaces') && table('nsproxies') && table('ucounts') && table('host') && typeof o.profile === 'string';
 }
 
 /** stateAt(ledger, seq) without keeping a Timeline. */
@@ -524,6 +562,8 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     opts.onProgress?.(batch[batch.length - 1].seq);
   }
   last = proj.current?.world;
+  // At seq 0 no record is read: the state there is the genesis (as Timeline.stateAt(0) has it).
+  if (seq === 0 && last === undefined) last = createWorld(genesis.options);
   if (seq !== undefined && lastSeq < seq) throw new SeqRangeError(ledger, seq, lastSeq);
   const world = last;
   const ns = world?.namespaces[inum];
