@@ -31,3 +31,9 @@ export function intOption(name: string, value: string | undefined, min = 0): num
   if (!/^-?\d+$/.test(value) || Number(value) < min) throw new UsageError(`${name}: expected an integer ≥ ${min}, got "${value}"`);
   return Number(value);
 }
+
+/** Text from the input (a damaged line quoted in an error) as it may go to a terminal: control characters escaped. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

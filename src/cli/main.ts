@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './errors.js';
+import { printable, UsageError } from './errors.js';
 import { registrations } from './commands/index.js';
 
 export { UsageError };
@@ -13,9 +13,15 @@ export function buildProgram(): Command {
         'Every namespace syscall is an immutable event; replay projects tasks, nsproxies, namespaces and refcounts at any point.',
     )
     .version('0.1.0')
-    .showHelpAfterError()
+    // A usage error is one line and a pointer to the help (not the whole help after it), prefixed like the others.
+    .configureOutput({ outputError: (str, write) => write(`tns: ${printable(str.replace(/^error: /, ''))}`) })
     .exitOverride();
   for (const register of registrations) register(program);
+  const hint = (cmd: Command, name: string): void => {
+    cmd.showHelpAfterError(`(${name} --help: usage and examples)`);
+    for (const sub of cmd.commands) hint(sub, `${name} ${sub.name()}`);
+  };
+  hint(program, 'tns');
   return program;
 }
 
@@ -30,15 +36,15 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`tns: ${e.message}\n`);
+      process.stderr.write(`tns: ${printable(e.message)}\n`);
       return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && err.path) {
-      process.stderr.write(`tns: ${err.path}: ${err.message}\n`);
+      process.stderr.write(`tns: ${printable(`${err.path}: ${err.message}`)}\n`);
       return 2;
     }
-    process.stderr.write(`tns: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    process.stderr.write(`tns: internal error: ${printable((e as Error)?.message ?? String(e))}\n`);
     if (process.env.TNS_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
     return 70;
   }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { printJson, UsageError } from '../errors.js';
 import { bisect, clockBackwardsPredicate, freedPredicate, type Predicate } from '../../replay/timetravel.js';
 import { renderRecord } from '../../replay/present.js';
-import { parseNs, parsePid, parseSeq, progress, requireLedger, userErrors } from './replay.js';
+import { CLOCK } from '../../kernel/index.js';
+import { parseNs, parsePid, parseSeq, progress, openForReading, userErrors } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -25,15 +26,17 @@ Examples:
 Exit status: 0 found; 1 the condition never holds; 2 bad input.`,
     )
     .action((ledger: string, o: { freed?: string; clockBackwards?: string; clock: string; from?: string; json?: boolean }) => {
-      requireLedger(ledger);
       if ((o.freed === undefined) === (o.clockBackwards === undefined)) throw new UsageError('give exactly one of --freed NS or --clock-backwards PID');
       let pred: Predicate;
       if (o.freed !== undefined) pred = freedPredicate(parseNs(o.freed));
       else {
-        if (!/^\d+$/.test(o.clock)) throw new UsageError(`--clock: expected a clock id, got "${o.clock}"`);
+        if (!/^\d+$/.test(o.clock) || !(Object.values(CLOCK) as number[]).includes(Number(o.clock)))
+          throw new UsageError(`--clock: expected a clock id (${Object.entries(CLOCK).map(([k, v]) => `${v} ${k}`).join(', ')}), got "${o.clock}"`);
         pred = clockBackwardsPredicate(parsePid('--clock-backwards', o.clockBackwards!), Number(o.clock));
       }
       const from = parseSeq('--from', o.from);
+      const lastSeq = openForReading(ledger, { records: true });
+      if (from !== undefined && lastSeq !== undefined && from > lastSeq) throw new UsageError(`${ledger}: --from ${from} is past the end of the ledger (last seq ${lastSeq})`);
       const bar = progress('bisect');
       const r = userErrors(ledger, () => bisect(ledger, pred, { ...(from !== undefined ? { fromSeq: from } : {}), onProgress: (s) => bar.update(s) }));
       bar.done();

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { printJson, UsageError } from '../errors.js';
 import { diffWorlds, Timeline } from '../../replay/timetravel.js';
 import { renderDiff } from '../../replay/present.js';
-import { parseSeq, progress, requireLedger, userErrors } from './replay.js';
+import { parseSeq, progress, openForReading, userErrors, warn } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -21,12 +21,12 @@ Examples:
   tns diff run.ndjson 0 500 --json`,
     )
     .action((ledger: string, a: string, b: string, o: { json?: boolean }) => {
-      requireLedger(ledger);
       const sa = parseSeq('A', a)!;
       const sb = parseSeq('B', b)!;
+      openForReading(ledger, { records: true });
       if (sa === undefined || sb === undefined) throw new UsageError('A and B are seqs');
       const bar = progress('diff');
-      const tl = new Timeline(ledger, { onProgress: (q) => bar.update(q) });
+      const tl = new Timeline(ledger, { onProgress: (q) => bar.update(q), onWarning: warn });
       const [x, y] = userErrors(ledger, () => (sa <= sb ? [tl.stateAt(sa), tl.stateAt(sb)] : [tl.stateAt(sb), tl.stateAt(sa)].reverse()));
       bar.done();
       const d = diffWorlds(x.world, y.world);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { ERRNOS, ALL_CALLS } from '../../events/index.js';
 import { filterLog, type LogFilter } from '../../replay/log-filter.js';
 import { renderRecord } from '../../replay/present.js';
-import { parseNs, parsePid, parseSeq, requireLedger, userErrors } from './replay.js';
+import { parseNs, parsePid, parseSeq, openForReading, userErrors } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -27,7 +27,6 @@ Examples:
   tns log run.ndjson --ns time:[4026532176] --json`,
     )
     .action((ledger: string, o: { pid?: string; call?: string; errno?: string; ns?: string; from?: string; to?: string; json?: boolean }) => {
-      requireLedger(ledger);
       const f: LogFilter = {};
       if (o.pid !== undefined) f.pid = parsePid('--pid', o.pid);
       if (o.call !== undefined) {
@@ -44,6 +43,8 @@ Examples:
       const to = parseSeq('--to', o.to);
       if (from !== undefined) f.from = from;
       if (to !== undefined) f.to = to;
+      if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+      openForReading(ledger);
       userErrors(ledger, () => {
         let n = 0;
         if (o.json) process.stdout.write('[');

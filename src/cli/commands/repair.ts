@@ -1,7 +1,7 @@
 /** `tns repair LEDGER`: remove a torn tail (and nothing else). */
 import type { Command } from 'commander';
 import { printJson, UsageError } from '../errors.js';
-import { RepairRefusedError, repairLedger } from '../../ledger/index.js';
+import { indexPathOf, lockPathOf, RepairRefusedError, repairLedger } from '../../ledger/index.js';
 import { requireLedger, userErrors } from './replay.js';
 
 export function register(program: Command): void {
@@ -26,7 +26,20 @@ Exit status: 0 repaired or nothing to repair; 1 refused (damage other than a tor
           try {
             return repairLedger(ledger, { onWarning: (m) => process.stderr.write(`tns: ${m}\n`) });
           } catch (e) {
-            if (e instanceof RepairRefusedError) throw new UsageError(e.message, 1);
+            if (e instanceof RepairRefusedError) {
+              // Records the index saw are gone from the end of the log: there is nothing to cut, and "cut it by
+              // hand" would be wrong advice. The loss can only be undone from a copy, or accepted.
+              if (e.reason === 'truncated')
+                throw new UsageError(
+                  `${e.fault.message.split(' — ')[0]} — records are missing from the end, not torn: restore the ledger from a copy, or accept the loss by deleting ${indexPathOf(ledger)} (the index that remembers them)`,
+                  1,
+                );
+              throw new UsageError(e.message, 1);
+            }
+            const err = e as NodeJS.ErrnoException;
+            // Taking the lock writes next to the ledger: a read-only directory fails there (on a temporary file).
+            if (typeof err?.code === 'string' && typeof err.path === 'string' && err.path.startsWith(lockPathOf(ledger)))
+              throw new UsageError(`${ledger}: cannot take the writer lock ${lockPathOf(ledger)} (${err.code}: ${err.message.split(', ')[0].replace(/^[A-Z]+: /, '')}); nothing was changed`);
             throw e;
           }
         });

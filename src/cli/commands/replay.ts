@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { InputError, printJson, UsageError } from '../errors.js';
-import { LedgerCorruptError, LedgerError, LedgerNotFoundError } from '../../ledger/index.js';
+import { InputError, printable, printJson, UsageError } from '../errors.js';
+import { LedgerCorruptError, LedgerError, LedgerNotFoundError, ledgerInfo } from '../../ledger/index.js';
 import { RecordError } from '../../events/index.js';
 import { SeqRangeError, Timeline } from '../../replay/timetravel.js';
 import { renderDivergences, renderState, stateReport } from '../../replay/present.js';
@@ -24,7 +24,7 @@ export function asUserError(ledger: string, e: unknown): unknown {
   if (e instanceof LedgerCorruptError) return new InputError(ledger, e.line, stripPrefix(e.message, `${ledger}:${e.line}: `));
   if (e instanceof RecordError) return new InputError(e.file, e.line, stripPrefix(e.message, `${e.file}:${e.line}: `));
   if (e instanceof LedgerNotFoundError) return new UsageError(`${ledger}: no such ledger`);
-  if (e instanceof SeqRangeError) return new UsageError(e.message);
+  if (e instanceof SeqRangeError) return new UsageError(e.lastSeq === 0 && e.seq === 0 ? `${ledger}: the ledger is empty (no records)` : e.message);
   if (e instanceof LedgerError) return new UsageError(e.message.startsWith(ledger) ? e.message : `${ledger}: ${e.message}`);
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')) return new UsageError(`${ledger}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
@@ -39,10 +39,37 @@ export function requireLedger(ledger: string): void {
   if (!existsSync(ledger)) throw new UsageError(`${ledger}: no such file`);
 }
 
-/** A seq argument/option: a non-negative integer. */
+/**
+ * A ledger about to be read: it exists, and what its tail says. An unterminated last line (a writer mid-append, or
+ * a torn tail) is not a record and the readers skip it: a warning says so rather than a silently shorter ledger.
+ * With `records`, an empty ledger (nothing to replay) is a usage error. Returns the last seq, or undefined when
+ * the tail cannot be read (a damaged last line: left to the reader, which names it where it meets it).
+ */
+export function openForReading(ledger: string, opts: { records?: boolean } = {}): number | undefined {
+  requireLedger(ledger);
+  let info;
+  try {
+    info = ledgerInfo(ledger);
+  } catch (e) {
+    if (e instanceof LedgerCorruptError) return undefined;
+    throw asUserError(ledger, e);
+  }
+  if (info.tornBytes > 0)
+    warn(`${ledger}:${info.lastSeq + 1}: an unterminated last line (${info.tornBytes} bytes after seq ${info.lastSeq}) is not read: a writer mid-append, or a torn tail (tns repair removes it)`);
+  if (opts.records && info.lastSeq === 0) throw new UsageError(`${ledger}: the ledger is empty (no records)`);
+  return info.lastSeq;
+}
+
+/** A warning on stderr (the replay goes on): `tns: warning: ...`. */
+export function warn(message: string): void {
+  process.stderr.write(`tns: warning: ${printable(message)}\n`);
+}
+
+/** A seq argument/option: a non-negative integer (one a number holds exactly). */
 export function parseSeq(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new UsageError(`${name}: expected a seq (an integer ≥ 0), got "${v}"`);
+  if (!Number.isSafeInteger(Number(v))) throw new UsageError(`${name}: seq ${v} is too large (at most ${Number.MAX_SAFE_INTEGER})`);
   return Number(v);
 }
 
@@ -54,7 +81,7 @@ export function parseNs(v: string): number {
 }
 
 export function parsePid(name: string, v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected a pid, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new UsageError(`${name}: expected a pid, got "${v}"`);
   return Number(v);
 }
 
@@ -98,11 +125,11 @@ Examples:
 Exit status: 0 replayed (divergences are reported, not errors); 2 bad input (a damaged line is named FILE:LINE).`,
     )
     .action((ledger: string, o: { to?: string; snapshotEvery: string; json?: boolean }) => {
-      requireLedger(ledger);
       const to = parseSeq('--to', o.to);
       const every = parseSeq('--snapshot-every', o.snapshotEvery)!;
+      openForReading(ledger, { records: true });
       const bar = progress('replay');
-      const tl = new Timeline(ledger, { snapshotEvery: every, useSnapshots: false, onProgress: (s) => bar.update(s) });
+      const tl = new Timeline(ledger, { snapshotEvery: every, useSnapshots: false, onProgress: (s) => bar.update(s), onWarning: warn });
       const s = userErrors(ledger, () => tl.stateAt(to ?? 'end', 'shadow'));
       bar.done();
       report(s.seq, s.world, s.divergences, o.json === true);

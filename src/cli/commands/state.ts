@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { printJson } from '../errors.js';
 import { Timeline } from '../../replay/timetravel.js';
 import { renderState, stateReport } from '../../replay/present.js';
-import { parseSeq, progress, requireLedger, userErrors } from './replay.js';
+import { parseSeq, progress, openForReading, userErrors, warn } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -20,10 +20,10 @@ Examples:
   tns state run.ndjson --at 42 --json | jq '.namespaces[] | select(.type == "time")'`,
     )
     .action((ledger: string, o: { at: string; json?: boolean }) => {
-      requireLedger(ledger);
       const at = parseSeq('--at', o.at)!;
+      openForReading(ledger, { records: true });
       const bar = progress('state');
-      const s = userErrors(ledger, () => new Timeline(ledger, { onProgress: (q) => bar.update(q) }).stateAt(at));
+      const s = userErrors(ledger, () => new Timeline(ledger, { onProgress: (q) => bar.update(q), onWarning: warn }).stateAt(at));
       bar.done();
       const r = stateReport(s.seq, s.world);
       if (o.json) printJson(r);

@@ -1,6 +1,6 @@
 /** `tns verify LEDGER`: the hash chain, then every outcome re-derived with the model (determinism). */
 import type { Command } from 'commander';
-import { printJson } from '../errors.js';
+import { printable, printJson } from '../errors.js';
 import { verifyFull } from '../../replay/verify.js';
 import { progress, requireLedger, userErrors } from './replay.js';
 
@@ -27,8 +27,8 @@ or a determinism failure; 2 bad input (no such file).`,
       const r = userErrors(ledger, () => verifyFull(ledger, { model: o.model, onProgress: (_p, n) => bar.update(n) }));
       bar.done();
       if (o.json) printJson(r);
-      else if (!r.chain.ok) process.stdout.write(`${r.chain.firstBad!.message}\n`);
-      else if (r.model?.firstBad) process.stdout.write(`${r.model.firstBad.message}\n`);
+      else if (!r.chain.ok) process.stdout.write(`${printable(r.chain.firstBad!.message)}\n`);
+      else if (r.model?.firstBad) process.stdout.write(`${printable(r.model.firstBad.message)}\n`);
       else
         process.stdout.write(
           `${ledger}: intact: ${r.chain.records} record(s), last seq ${r.chain.lastSeq}, hash ${r.chain.lastHash.slice(0, 16)}…${r.model ? `; ${r.model.checked} outcome(s) re-derived by the model` : ''}\n`,

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { printJson } from '../errors.js';
 import { why } from '../../replay/timetravel.js';
 import { renderWhy } from '../../replay/present.js';
-import { parseNs, parseSeq, progress, requireLedger, userErrors } from './replay.js';
+import { parseNs, parseSeq, progress, openForReading, userErrors } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -21,9 +21,9 @@ Examples:
   tns why run.ndjson 4026532176 --at 120 --json`,
     )
     .action((ledger: string, nsArg: string, o: { at?: string; json?: boolean }) => {
-      requireLedger(ledger);
       const inum = parseNs(nsArg);
       const at = parseSeq('--at', o.at);
+      openForReading(ledger, { records: true });
       const bar = progress('why');
       const r = userErrors(ledger, () => why(ledger, inum, at, { onProgress: (s) => bar.update(s) }));
       bar.done();
