@@ -135,6 +135,26 @@ describe('tns ledger commands against bad input', () => {
     }
   });
 
+  it('synth: --events too large for a number and a --seed the 32-bit PRNG would fold are usage errors', () => {
+    const e = tns('synth', '--events', '99999999999999999999', '-o', join(dir, 'big-n.ndjson'));
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/--events/);
+    clean(e.err);
+    const s = tns('synth', '--events', '5', '-o', join(dir, 'big-seed.ndjson'), '--seed', '4294967297');
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/--seed/);
+    expect(existsSync(join(dir, 'big-seed.ndjson'))).toBe(false);
+  });
+
+  it('log --from after --to, and a namespace number too large for a number, are usage errors', () => {
+    const r = tns('log', L, '--from', '10', '--to', '5');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--from 10 is after --to 5/);
+    const w = tns('why', L, '99999999999999999999');
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/namespace/);
+  });
+
   it('an empty ledger: says it is empty, not "seq 0 is past the end (last seq 0)"', () => {
     const p = join(dir, 'empty.ndjson');
     writeFileSync(p, '');

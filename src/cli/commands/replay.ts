@@ -76,7 +76,7 @@ export function parseSeq(name: string, v: string | undefined): number | undefine
 /** A namespace as 4026532176, time:[4026532176] or [4026532176]. */
 export function parseNs(v: string): number {
   const m = /^(?:[a-z_]+:)?\[?(\d+)\]?$/.exec(v.trim());
-  if (!m) throw new UsageError(`namespace: expected an inode number like 4026532176 or time:[4026532176], got "${v}"`);
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new UsageError(`namespace: expected an inode number like 4026532176 or time:[4026532176], got "${v}"`);
   return Number(m[1]);
 }
 

@@ -27,8 +27,10 @@ Examples:
   tns synth --events 5000 -o small.ndjson --profile 5.6 --force`,
     )
     .action((o: { events: string; output: string; seed: string; profile: string; fsync: string; force?: boolean; json?: boolean }) => {
-      if (!/^\d+$/.test(o.events) || Number(o.events) < 1) throw new UsageError(`--events: expected an integer ≥ 1, got "${o.events}"`);
-      if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed: expected a non-negative integer, got "${o.seed}"`);
+      if (!/^\d+$/.test(o.events) || Number(o.events) < 1 || !Number.isSafeInteger(Number(o.events)))
+        throw new UsageError(`--events: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got "${o.events}"`);
+      // The PRNG takes a 32-bit seed: a larger one would silently give the ledger of another (seed mod 2^32).
+      if (!/^\d+$/.test(o.seed) || Number(o.seed) > 0xffffffff) throw new UsageError(`--seed: expected an integer from 0 to 4294967295, got "${o.seed}"`);
       if (!(o.profile in PROFILES)) throw new UsageError(`--profile: unknown profile "${o.profile}" (one of: ${Object.keys(PROFILES).join(', ')})`);
       if (!['batch', 'always', 'never'].includes(o.fsync)) throw new UsageError(`--fsync: expected batch, always or never, got "${o.fsync}"`);
       // (--force on a directory would otherwise get as far as an rm of it.)
