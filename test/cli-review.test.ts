@@ -155,6 +155,17 @@ describe('tns ledger commands against bad input', () => {
     expect(w.err).toMatch(/namespace/);
   });
 
+  it('a FIFO in place of a ledger is refused at once (opening it for reading blocked: a hang)', () => {
+    const f = join(dir, 'fifo.ndjson');
+    execFileSync('mkfifo', [f]);
+    for (const args of [['replay', f], ['state', f, '--at', '1'], ['log', f], ['verify', f], ['repair', f], ['why', f, '1'], ['bisect', f, '--freed', '1'], ['checkpoint', f, '--at', '1', '--pid', '1', '-o', join(dir, 'img.json')]]) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 10_000 });
+      expect(r.signal, args.join(' ')).toBe(null);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/fifo\.ndjson: not a regular file/);
+    }
+  });
+
   it('an empty ledger: says it is empty, not "seq 0 is past the end (last seq 0)"', () => {
     const p = join(dir, 'empty.ndjson');
     writeFileSync(p, '');

@@ -6,6 +6,7 @@ import { checkpointLedger, CheckpointError, parseAt } from '../../replay/checkpo
 import { LedgerError } from '../../ledger/index.js';
 import { formatTs } from '../../scenario/values.js';
 import { table } from '../render/table.js';
+import { requireLedger } from './replay.js';
 
 export function register(program: Command): void {
   program
@@ -33,6 +34,7 @@ Examples:
       if (!at) throw new UsageError(`--at: expected a seq or line:N, got "${o.at}"`);
       if (!/^\d+$/.test(o.pid) || Number(o.pid) < 1) throw new UsageError(`--pid: expected a pid, got "${o.pid}"`);
       if (existsSync(o.output) && !o.force) throw new UsageError(`${o.output} already exists (--force to replace it)`);
+      requireLedger(ledger); // (a FIFO: refused at once, not a blocked open)
       let r;
       try {
         r = checkpointLedger(ledger, at, Number(o.pid), { imagePath: o.output, appendMarker: o.marker });

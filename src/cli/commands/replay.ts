@@ -3,7 +3,7 @@
  * divergence. Also the helpers the other ledger commands share (errors, progress, argument parsing).
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError, printable, printJson, UsageError } from '../errors.js';
 import { LedgerCorruptError, LedgerError, LedgerNotFoundError, ledgerInfo } from '../../ledger/index.js';
 import { RecordError } from '../../events/index.js';
@@ -37,6 +37,8 @@ function stripPrefix(s: string, p: string): string {
 
 export function requireLedger(ledger: string): void {
   if (!existsSync(ledger)) throw new UsageError(`${ledger}: no such file`);
+  // Checked before any open: opening a FIFO for reading blocks until a writer comes (tns replay FIFO hung).
+  if (!statSync(ledger).isFile()) throw new UsageError(`${ledger}: not a regular file`);
 }
 
 /**
