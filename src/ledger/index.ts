@@ -17,6 +17,7 @@ export { ledgerInfo, type LedgerInfo } from './tail.js';
 export { loadIndex, seekPoint, indexAnchor, DEFAULT_STRIDE, type SeqIndex, type LoadIndexResult } from './seqindex.js';
 export { SnapshotStore, openSnapshotStore, type Snapshot } from './snapshots.js';
 export { lockPathOf, indexPathOf, snapshotDirOf } from './paths.js';
+export { createLedger, type CreateLedgerOptions } from './replace.js';
 export {
   LedgerError,
   LedgerCorruptError,

@@ -15,9 +15,8 @@
 import { cleanOutcome } from './outcome.js';
 import { apply, CLONE, CLOCK, createWorld, type Op, type Outcome, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventInput } from '../events/index.js';
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { indexPathOf, lockPathOf, openLedger, snapshotDirOf, type FsyncPolicy } from '../ledger/index.js';
-import { acquireLock, type LockHandle } from '../ledger/lock.js';
+import { existsSync, statSync } from 'node:fs';
+import { createLedger, type FsyncPolicy } from '../ledger/index.js';
 
 export interface SynthOptions {
   /** Number of records to produce (the leading marker.genesis counts as one). */
@@ -355,30 +354,13 @@ export interface WriteSynthOptions extends SynthOptions {
 /** Write a synth workload to a new ledger with the ledger writer (hash chain, group commit). */
 export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthResult {
   if (!Number.isSafeInteger(opts.events) || opts.events < 1) throw new RangeError(`events: expected an integer ≥ 1, got ${opts.events}`);
-  // Replacing a ledger: its writer lock is taken first and held until the new one is written, so a ledger that
-  // another live process is writing is never removed (LockedError, the file untouched).
-  let held: LockHandle | undefined;
-  if (existsSync(path) && statSync(path).size > 0) {
-    if (!opts.force) throw new SynthTargetError(path);
-    held = acquireLock(path, lockPathOf(path), opts.onWarning ?? ((m) => process.emitWarning(m, { code: 'TNS_LEDGER' })));
-    try {
-      rmSync(path);
-      rmSync(indexPathOf(path), { force: true });
-      rmSync(snapshotDirOf(path), { recursive: true, force: true });
-    } catch (e) {
-      held.release();
-      throw e;
-    }
-  }
+  // Replacing a ledger: createLedger takes its writer lock before removing it (a ledger another live process is
+  // writing is never removed) and holds it until the new one is written.
+  const replace = existsSync(path) && statSync(path).size > 0;
+  if (replace && !opts.force) throw new SynthTargetError(path);
   const t0 = performance.now();
   const synth = new Synth(opts);
-  let writer;
-  try {
-    writer = openLedger(path, { create: true, fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096, lock: held === undefined, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
-  } catch (e) {
-    held?.release();
-    throw e;
-  }
+  const writer = createLedger(path, { replace, fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   let lastSeq = 0;
   try {
     for (;;) {
@@ -390,7 +372,6 @@ export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthRes
     writer.flush();
   } finally {
     writer.close();
-    held?.release();
   }
   return { events: synth.count, lastSeq, bytes: statSync(path).size, ms: performance.now() - t0 };
 }
