@@ -67,6 +67,78 @@ describe('tns ledger commands against bad input', () => {
     }
   });
 
+  it('import strace/oci/lxc --force never remove a ledger another live process holds the writer lock of', () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const starttime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      const sources: [string, string][] = [
+        ['strace', join(root, 'test', 'traces', 'unshare-fork.strace')],
+        ['oci', join(root, 'test', 'fixtures', 'oci', 'valid-offsets.json')],
+        ['lxc', join(root, 'test', 'fixtures', 'lxc', 'basic.conf')],
+      ];
+      for (const [kind, src] of sources) {
+        const p = copy(`locked-${kind}.ndjson`);
+        const before = readFileSync(p);
+        const lock = `${child.pid}\nstarttime ${starttime}\ntoken 0123456789abcdef\n`;
+        writeFileSync(`${p}.lock`, lock);
+        const r = tns('import', kind, src, '-o', p, '--force');
+        expect(r.code, kind).toBe(2);
+        expect(r.err, kind).toMatch(new RegExp(`locked-${kind}\\.ndjson: locked by process ${child.pid}`));
+        clean(r.err);
+        expect(existsSync(p), kind).toBe(true);
+        expect(readFileSync(p).equals(before), kind).toBe(true);
+        expect(readFileSync(`${p}.lock`, 'utf8'), kind).toBe(lock); // the live writer's lock is not removed either
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('import strace --force with a trace that cannot be read leaves the old ledger alone', () => {
+    const p = copy('keep-strace.ndjson');
+    const before = readFileSync(p);
+    const r = tns('import', 'strace', join(dir, 'no-such.strace'), '-o', p, '--force');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no-such\.strace/);
+    clean(r.err);
+    expect(readFileSync(p).equals(before)).toBe(true);
+  });
+
+  it('import strace/oci/lxc -o DIR [--force]: a one-line "not a regular file", the directory is left alone', () => {
+    const sources: [string, string][] = [
+      ['strace', join(root, 'test', 'traces', 'unshare-fork.strace')],
+      ['oci', join(root, 'test', 'fixtures', 'oci', 'valid-offsets.json')],
+      ['lxc', join(root, 'test', 'fixtures', 'lxc', 'basic.conf')],
+    ];
+    for (const [kind, src] of sources) {
+      const d = join(dir, `dir-${kind}.ndjson`);
+      mkdirSync(d);
+      writeFileSync(join(d, 'keep'), 'x');
+      for (const force of [[], ['--force']]) {
+        const r = tns('import', kind, src, '-o', d, ...force);
+        expect(r.code, `${kind} ${force.join('')}`).toBe(2);
+        expect(r.err.trim()).toBe(`tns: ${d}: not a regular file`);
+        expect(readFileSync(join(d, 'keep'), 'utf8')).toBe('x');
+      }
+    }
+  });
+
+  it('import --force replaces an unlocked ledger (and a stale lock) with the new one', () => {
+    for (const [kind, src] of [
+      ['strace', join(root, 'test', 'traces', 'unshare-fork.strace')],
+      ['oci', join(root, 'test', 'fixtures', 'oci', 'valid-offsets.json')],
+    ]) {
+      const p = copy(`replace-${kind}.ndjson`);
+      writeFileSync(`${p}.lock`, '999999999\n'); // no such process: stale
+      const r = tns('import', kind, src, '-o', p, '--force');
+      expect(r.code, r.err).toBe(0);
+      expect(existsSync(`${p}.lock`)).toBe(false);
+      expect(readFileSync(p).equals(readFileSync(L))).toBe(false);
+      expect(tns('verify', p).code).toBe(0);
+    }
+  });
+
   it('synth -o DIR --force: a clear error, the directory is left alone', () => {
     const d = join(dir, 'adir.ndjson');
     mkdirSync(d);

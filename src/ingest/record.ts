@@ -10,11 +10,11 @@
  * -yy annotated the fd argument (checked against the model's fd table). The first record is a marker.profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EventInput, EventRecord } from '../events/index.js';
-import { openLedger, readLedgerBatches, indexPathOf, snapshotDirOf, lockPathOf } from '../ledger/index.js';
+import { createLedger, readLedgerBatches, LockedError } from '../ledger/index.js';
 import { CAPS, capsFromMask, type Cap, type Timespec } from '../kernel/index.js';
 import { TraceChecker, openTrace, type CheckResult, type TraceSourceOptions } from './check.js';
 import { importWorldOptions, TraceImport, type ImportStats, type TraceEvent } from './trace-to-ops.js';
@@ -63,6 +63,7 @@ export function recordToEvent(r: EventRecord): TraceEvent | null {
   return ev;
 }
 
+/** The target ledger cannot be written: it exists (no --force), is not a regular file, or another writer holds it. */
 export class LedgerExists extends Error {
   override name = 'LedgerExists';
 }
@@ -82,14 +83,24 @@ export async function importStrace(
   ledger: string,
   opts: TraceSourceOptions & { force?: boolean; spawnCaps?: Cap[]; uid?: number } = {},
 ): Promise<ImportResult> {
-  if (existsSync(ledger)) {
-    if (!opts.force) throw new LedgerExists(`${ledger} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
-    for (const p of [ledger, indexPathOf(ledger), snapshotDirOf(ledger), lockPathOf(ledger)]) rmSync(p, { recursive: true, force: true });
-  }
+  if (existsSync(ledger) && !statSync(ledger).isFile()) throw new LedgerExists(`${ledger}: not a regular file`);
+  const replace = existsSync(ledger);
+  if (replace && !opts.force) throw new LedgerExists(`${ledger} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
   const reader = await openTrace(paths, opts);
   const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
-  mkdirSync(dirname(ledger) || '.', { recursive: true });
-  const w = openLedger(ledger, { create: true, fsync: 'batch' });
+  // The trace is opened and its first batch read before the old ledger is touched: a trace that cannot be read
+  // (missing, or bad from its first lines) must not cost it (--force removed it, then failed on the trace).
+  const batches = reader.batches();
+  let next = await batches.next();
+  let w;
+  try {
+    mkdirSync(dirname(ledger) || '.', { recursive: true });
+    // --force: the old ledger is removed only under its writer lock, held until the new one is written.
+    w = createLedger(ledger, { fsync: 'batch', replace });
+  } catch (e) {
+    await batches.return(undefined);
+    throw e instanceof LockedError ? new LedgerExists(e.message) : e;
+  }
   let records = 0;
   try {
     // The world the events start from: the same options the checker uses (host clocks at 0, the model's own first
@@ -106,7 +117,7 @@ export async function importStrace(
         buf = [];
       }
     };
-    for await (const batch of reader.batches()) for (const r of batch) put(imp.push(r));
+    for (; !next.done; next = await batches.next()) for (const r of next.value) put(imp.push(r));
     put(imp.end());
     if (buf.length) {
       w.append(buf);

@@ -2,27 +2,32 @@
  * Writing scenario, restore and demo events to new ledgers through src/ledger (single-writer lock, hash chain,
  * group commit with fsync).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, basename, extname, join } from 'node:path';
-import { openLedger, lockPathOf, indexPathOf, snapshotDirOf } from '../ledger/index.js';
+import { createLedger, LockedError } from '../ledger/index.js';
 import type { EventInput } from '../events/schema.js';
 
+/** The target ledger cannot be written: it exists (no --force), is not a regular file, or another writer holds it. */
 export class LedgerExistsError extends Error {
   override name = 'LedgerExistsError';
 }
 
 /**
- * Write `records` as a new ledger at `path` (refuses an existing one unless `force`, which removes it and its
- * sidecars first). Returns the number of records.
+ * Write `records` as a new ledger at `path` (refuses an existing one unless `force`, which replaces it and its
+ * sidecars: removed only under the ledger's writer lock, held until the new ledger is written, so a ledger another
+ * live process is writing is refused, untouched). Returns the number of records.
  */
 export function writeNewLedger(path: string, records: EventInput[], opts: { force?: boolean } = {}): number {
-  if (existsSync(path)) {
-    if (!opts.force) throw new LedgerExistsError(`${path} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
-    for (const p of [path, indexPathOf(path), snapshotDirOf(path)]) rmSync(p, { recursive: true, force: true });
-    if (existsSync(lockPathOf(path))) throw new LedgerExistsError(`${path} is locked by a writer (${lockPathOf(path)})`);
-  }
+  if (existsSync(path) && !statSync(path).isFile()) throw new LedgerExistsError(`${path}: not a regular file`);
+  const replace = existsSync(path);
+  if (replace && !opts.force) throw new LedgerExistsError(`${path} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
   mkdirSync(dirname(path), { recursive: true });
-  const w = openLedger(path, { create: true });
+  let w;
+  try {
+    w = createLedger(path, { replace });
+  } catch (e) {
+    throw e instanceof LockedError ? new LedgerExistsError(e.message) : e;
+  }
   try {
     w.append(records, { expectedLastSeq: 0 });
     w.flush();
