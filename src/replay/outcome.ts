@@ -62,6 +62,20 @@ const NS_NAME = /^([a-z_]+):\[(\d+)\]$/;
 export class NameBinding {
   private readonly modelToReal = new Map<number, number>();
   private readonly realToModel = new Map<number, number>();
+  /** Start from pairs known already (model inum → kernel inum), e.g. those of a snapshot. */
+  constructor(pairs?: Readonly<Record<number, number>>) {
+    if (pairs) for (const k in pairs) this.bind(Number(k), pairs[k]);
+  }
+  /** The model inum bound to kernel inum `real`, if any. */
+  modelOf(real: number): number | undefined {
+    return this.realToModel.get(real);
+  }
+  /** The pairs, model inum → kernel inum (a copy, in binding order). */
+  pairs(): Record<number, number> {
+    const out: Record<number, number> = {};
+    for (const [m, r] of this.modelToReal) out[m] = r;
+    return out;
+  }
   bind(model: number, real: number): boolean {
     const r = this.modelToReal.get(model);
     const m = this.realToModel.get(real);

@@ -22,7 +22,8 @@ export interface StateReport {
   ucounts: Record<string, number>;
 }
 
-export function stateReport(seq: number, w: World): StateReport {
+/** `kernelNames`: the traced kernel's numbers of the model's namespaces (StateAt.kernelNames), shown beside them. */
+export function stateReport(seq: number, w: World, kernelNames: Readonly<Record<number, number>> = {}): StateReport {
   return {
     seq,
     profile: w.profile,
@@ -31,10 +32,19 @@ export function stateReport(seq: number, w: World): StateReport {
       .map((t) => taskView(w, t))
       .sort((a, b) => a.tid - b.tid),
     namespaces: Object.values(w.namespaces)
-      .map(nsView)
+      .map((ns) => {
+        const v = nsView(ns);
+        if (Object.hasOwn(kernelNames, ns.inum)) v.kernel = kernelNames[ns.inum];
+        return v;
+      })
       .sort((a, b) => (a.type === b.type ? a.inum - b.inum : a.type < b.type ? -1 : 1)),
     ucounts: { ...w.ucounts },
   };
+}
+
+/** A namespace's inode number, with the traced kernel's beside it when known. */
+function inumText(n: NsView): string {
+  return n.kernel !== undefined ? `${n.inum} (trace ${n.kernel})` : String(n.inum);
 }
 
 export function renderState(r: StateReport): string {
@@ -58,14 +68,15 @@ export function renderState(r: StateReport): string {
   out.push(
     table(
       ['inum', 'refcount', 'frozen', 'offsets monotonic / boottime', 'owner', 'ucounts'],
-      time.map((n) => [String(n.inum), String(n.count), n.frozen ? 'yes' : 'no', off(n), ns(n.owner), n.ucounts ? `${n.ucounts.userns}:${n.ucounts.uid}` : n.initial ? 'initial' : '-']),
+      time.map((n) => [inumText(n), String(n.count), n.frozen ? 'yes' : 'no', off(n), ns(n.owner), n.ucounts ? `${n.ucounts.userns}:${n.ucounts.uid}` : n.initial ? 'initial' : '-']),
       { indent: 2 },
     ),
   );
   const others = r.namespaces.filter((n) => n.type !== 'time');
   out.push('');
   out.push(`other namespaces (${others.length})`);
-  out.push(table(['type', 'inum', 'refcount', 'owner'], others.map((n) => [n.type, String(n.inum), String(n.count), ns(n.owner)]), { indent: 2 }));
+  out.push(table(['type', 'inum', 'refcount', 'owner'], others.map((n) => [n.type, inumText(n), String(n.count), ns(n.owner)]), { indent: 2 }));
+  if (r.namespaces.some((n) => n.kernel !== undefined)) out.push('  (trace N: the traced kernel\'s inode number of that namespace, as its recorded outcomes named it)');
   const uc = Object.entries(r.ucounts);
   out.push('');
   out.push(`ucounts (time namespaces charged per user namespace:uid) (${uc.length})`);
@@ -100,6 +111,7 @@ export function renderDiff(a: number, b: number, d: WorldDiff): string {
 export function renderWhy(r: WhyResult): string {
   const name = `${r.type ?? 'namespace'}:[${r.inum}]`;
   const out: string[] = [];
+  if (r.kernelInum !== null) out.push(`${r.type ?? 'namespace'}:[${r.kernelInum}] in the trace is the model's ${name}`);
   if (!r.alive) {
     out.push(`${name} is not alive at seq ${r.seq}${r.freed ? ` (freed at seq ${r.freed.seq} by ${r.freed.call}${r.freed.pid !== null ? ` of pid ${r.freed.pid}` : ''})` : ' (never seen)'}`);
   } else {

@@ -38,7 +38,8 @@ export interface ProjectOptions<R extends ReplayRecord = EventRecord> {
    * mutable copy of `world` that nothing else holds (e.g. a second parse of a snapshot): it becomes the working
    * world instead of a copy of `world`.
    */
-  start?: { seq: number; world: World; working?: World };
+  /** `names`: the kernel's inode numbers bound to the model's up to that point (kernelNames() of the replay that made it). */
+  start?: { seq: number; world: World; working?: World; names?: Readonly<Record<number, number>> };
   /** Events per produce (default 1000). */
   batchSize?: number;
   /** Tolerance for recorded clock readings, ns (default 100 ms). */
@@ -132,7 +133,7 @@ export class Projector<R extends ReplayRecord = EventRecord> {
   private readonly immer: Immer;
   private readonly tol: number;
   /** Recorded namespace names (the kernel's inode numbers) against the model's. */
-  private readonly names = new NameBinding();
+  private readonly names: NameBinding;
   readonly engine: Engine;
   genesis: Genesis | undefined;
   /** Every divergence so far, in order. */
@@ -147,7 +148,25 @@ export class Projector<R extends ReplayRecord = EventRecord> {
     this.immer = new Immer({ autoFreeze: this.engine !== 'mutable' });
     this.tol = opts.tsToleranceNs ?? DEFAULT_TS_TOLERANCE_NS;
     this.seq = opts.start?.seq ?? 0;
+    this.names = new NameBinding(opts.start?.names);
     if (opts.start) this.setStart(opts.start.world, opts.start.working);
+  }
+
+  /** The model's namespace that recorded outcomes named with kernel inode number `real`, while it is alive. */
+  modelOfKernel(real: number): number | undefined {
+    const m = this.names.modelOf(real);
+    const w = this.work ?? this.state;
+    return m !== undefined && w?.namespaces[m] !== undefined ? m : undefined;
+  }
+
+  /**
+   * The kernel's inode numbers that recorded outcomes (an imported trace's readlink text) gave the model's namespaces
+   * still alive: model inum → kernel inum. Empty for a ledger the model computed itself.
+   */
+  kernelNames(): Record<number, number> {
+    const w = this.work ?? this.state;
+    if (w) this.names.prune((inum) => w.namespaces[inum] !== undefined);
+    return this.names.pairs();
   }
 
   /** The current state (undefined before the first batch when no start state was given). */

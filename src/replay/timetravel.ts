@@ -51,12 +51,20 @@ export interface StateAt {
   from: number;
   /** Divergences found between `from` and `seq` (those before a snapshot were reported when it was made). */
   divergences: Divergence[];
+  /**
+   * The kernel's inode numbers of the model's namespaces, model inum → kernel inum, for those a recorded outcome
+   * named (an imported trace's readlink of /proc/PID/ns/time, say) and still alive at seq. Empty for a ledger the
+   * model computed itself (synth, scenarios).
+   */
+  kernelNames: Record<number, number>;
 }
 
 /** The state shape a snapshot stores. */
 interface SnapshotState {
   kind: 'tns-world';
   world: World;
+  /** The replay's kernel-name bindings at that point (StateAt.kernelNames); absent when there are none. */
+  names?: Record<number, number>;
 }
 
 export class SeqRangeError extends Error {
@@ -96,7 +104,7 @@ export class Timeline {
    * The nearest usable starting point at or before seq: a cached state (`cached`: a state of this Timeline, which
    * the new one shares structure with), a snapshot, or the genesis (undefined).
    */
-  private startFor(seq: number): { seq: number; world: World; working?: World; cached?: true } | undefined {
+  private startFor(seq: number): { seq: number; world: World; working?: World; names?: Record<number, number>; cached?: true } | undefined {
     let best: StateAt | undefined;
     for (const s of this.cache.values()) if (s.seq <= seq && (!best || s.seq > best.seq)) best = s;
     if (this.store && this.opts.useSnapshots !== false) {
@@ -128,10 +136,11 @@ export class Timeline {
             seq: snap.seq,
             world: freeze(upgradeWorld(state.world!), true),
             working: upgradeWorld((JSON.parse(snap.state) as SnapshotState).world),
+            ...(state.names ? { names: state.names } : {}),
           };
       }
     }
-    return best ? { seq: best.seq, world: best.world, cached: true } : undefined;
+    return best ? { seq: best.seq, world: best.world, names: best.kernelNames, cached: true } : undefined;
   }
 
   /** Replay forward from the best start to `seq`, writing snapshots on the way. */
@@ -145,7 +154,7 @@ export class Timeline {
     const world = start && start.seq > 0 ? this.opts.world : genesisOf(this.path, this.opts.world, this.opts.validate !== false).options;
     const proj = new Projector<ReplayRecord>({
       ...(world ? { world } : {}),
-      ...(start && start.seq > 0 ? { start: { seq: start.seq, world: start.world, ...(start.working ? { working: start.working } : {}) } } : {}),
+      ...(start && start.seq > 0 ? { start: { seq: start.seq, world: start.world, ...(start.working ? { working: start.working } : {}), ...(start.names ? { names: start.names } : {}) } } : {}),
       ...(this.opts.tsToleranceNs !== undefined ? { tsToleranceNs: this.opts.tsToleranceNs } : {}),
       engine,
     });
@@ -179,7 +188,9 @@ export class Timeline {
           if (K > 0 && at % K === 0 && at > from && this.store && !this.snapshotWritesFailed && !this.knownSnapshots().has(at) && engine !== 'mutable') {
             if (lastRec.hash === undefined) throw new Error(`${this.path}: the reader gave no hash for seq ${at}`);
             try {
-              this.store.writeSnapshot(at, lastRec.hash, { kind: 'tns-world', world: proj.working() } satisfies SnapshotState, modelDigest());
+              const names = proj.kernelNames();
+              const state: SnapshotState = { kind: 'tns-world', world: proj.working(), ...(Object.keys(names).length ? { names } : {}) };
+              this.store.writeSnapshot(at, lastRec.hash, state, modelDigest());
               this.knownSnapshots().add(at);
             } catch (e) {
               // A file-system failure (read-only directory, `<ledger>.snap` not a directory, disk full): snapshots
@@ -199,7 +210,7 @@ export class Timeline {
     const end = start?.cached ? proj.current : proj.finish();
     if (!end) throw new SeqRangeError(this.path, seq, 0);
     if (seq > 0 && end.seq < seq) throw new SeqRangeError(this.path, seq, end.seq);
-    const out: StateAt = { seq: end.seq, world: end.world, from, divergences: proj.divergences };
+    const out: StateAt = { seq: end.seq, world: end.world, from, divergences: proj.divergences, kernelNames: proj.kernelNames() };
     if (seq === 0) out.seq = 0;
     if (engine !== 'mutable') this.remember(out);
     return out;
@@ -256,6 +267,8 @@ export interface NsView {
   frozen?: boolean;
   offsets?: Namespace['offsets'];
   ucounts?: Namespace['ucounts'];
+  /** The traced kernel's inode number of this namespace, when a recorded outcome named it (StateAt.kernelNames). */
+  kernel?: number;
 }
 
 export function taskView(w: World, t: Task): TaskView {
@@ -366,13 +379,16 @@ export interface Predicate {
 }
 
 /** "time:[X] is freed": the namespace existed and is gone (its refcount reached 0). Inode numbers are reused: the first disappearance counts. */
-export function freedPredicate(inum: number): Predicate {
+export function freedPredicate(name: number | NsName): Predicate {
+  const { inum, type } = typeof name === 'number' ? { inum: name, type: undefined } : name;
   return {
-    describe: `namespace ${inum} is freed (refcount 0)`,
+    describe: `${type ?? 'namespace'} ${inum} is freed (refcount 0)`,
     create() {
       let seen = false;
       return (w) => {
-        const alive = w.namespaces[inum] !== undefined;
+        const ns = w.namespaces[inum];
+        // Of another type, the number is another namespace: this one is gone.
+        const alive = ns !== undefined && (type === undefined || ns.type === type);
         if (alive) seen = true;
         return seen && !alive;
       };
@@ -506,10 +522,45 @@ export interface WhyResult {
   created: RefChange | null;
   freed: RefChange | null;
   view: NsView | null;
+  /**
+   * The number asked for was the kernel's (a recorded outcome — an imported trace's readlink — named a namespace of
+   * the model with it): that number; `inum` is then the model's. null when the number was taken as the model's.
+   */
+  kernelInum: number | null;
+  /** A namespace of this number existed at some point up to seq (of the type asked for, if one was). */
+  seen: boolean;
 }
 
-/** Which holders keep namespace `inum` alive at `seq`, and the records that changed its refcount up to there. */
-export function why(ledger: string, inum: number, seq: number | undefined, opts: TimeTravelOptions = {}): WhyResult {
+/** A namespace as a user names it: an inode number, and the type when given (time:[4026532176]). */
+export interface NsName {
+  inum: number;
+  type?: Namespace['type'];
+}
+
+/**
+ * Which holders keep a namespace alive at `seq`, and the records that changed its refcount up to there. The number
+ * is the model's, or the kernel's when the ledger's recorded outcomes bound it to one of the model's namespaces (an
+ * imported trace names namespaces with the traced kernel's inode numbers): then the answer is for that namespace,
+ * with `kernelInum` set. A type, when given, must match: an inode number reused by another type is another namespace.
+ */
+export function why(ledger: string, name: number | NsName, seq: number | undefined, opts: TimeTravelOptions = {}): WhyResult {
+  const asked: NsName = typeof name === 'number' ? { inum: name } : name;
+  const first = whyOne(ledger, asked, seq, opts, true);
+  if (first.boundTo === undefined || first.boundTo === asked.inum) return first.result;
+  const r = whyOne(ledger, { inum: first.boundTo, ...(asked.type ? { type: asked.type } : {}) }, seq, opts, false).result;
+  return { ...r, kernelInum: asked.inum };
+}
+
+function whyOne(ledger: string, asked: NsName, seq: number | undefined, opts: TimeTravelOptions, lookForKernel: boolean): { result: WhyResult; boundTo?: number } {
+  const inum = asked.inum;
+  const want = asked.type;
+  // The model's namespace of this number at a point, if it is of the type asked for.
+  const nsIn = (w: World): Namespace | undefined => {
+    const ns = w.namespaces[inum];
+    return ns && (want === undefined || ns.type === want) ? ns : undefined;
+  };
+  let boundTo: number | undefined;
+  let seen = false;
   let changes: RefChange[] = [];
   let prevCount = 0;
   let created: RefChange | null = null;
@@ -531,9 +582,16 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     world: genesis.options,
     engine: 'mutable',
     onEvent(rec, w) {
-      const ns = w.namespaces[inum];
+      const ns = nsIn(w);
       const count = ns ? ns.count : 0;
-      if (ns) type = ns.type;
+      if (ns) {
+        type = ns.type;
+        seen = true;
+      }
+      if (lookForKernel) {
+        const m = proj.modelOfKernel(inum);
+        if (m !== undefined && (want === undefined || w.namespaces[m].type === want)) boundTo = m;
+      }
       if (count !== prevCount) {
         if (prevCount === 0) {
           // A new incarnation (first creation, or the inode number reused after a free).
@@ -553,9 +611,12 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
   for (const batch of readReplayBatches(ledger, longRead(ledger, seq, opts))) {
     if (first) {
       // The genesis may already hold it (an initial namespace): start from its count there.
-      const g = createWorld(genesis.options).namespaces[inum];
+      const g = nsIn(createWorld(genesis.options));
       prevCount = g ? g.count : 0;
-      if (g) type = g.type;
+      if (g) {
+        type = g.type;
+        seen = true;
+      }
       first = false;
     }
     proj.step(batch);
@@ -566,7 +627,8 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
   if (seq === 0 && last === undefined) last = createWorld(genesis.options);
   if (seq !== undefined && lastSeq < seq) throw new SeqRangeError(ledger, seq, lastSeq);
   const world = last;
-  const ns = world?.namespaces[inum];
+  const ns = world ? nsIn(world) : undefined;
+  if (ns) seen = true;
   const tasks: { tid: number; slots: string[] }[] = [];
   if (world && ns) {
     for (const k in world.tasks) {
@@ -577,10 +639,10 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
       if (slots.length) tasks.push({ tid: t.tid, slots: [...slots] });
     }
   }
-  return {
+  const result: WhyResult = {
     inum,
     seq: seq ?? lastSeq,
-    type: ns?.type ?? type,
+    type: ns?.type ?? type ?? want ?? null,
     alive: ns !== undefined,
     count: ns?.count ?? 0,
     holders: world && ns ? (holders(world)[inum] ?? []) : [],
@@ -589,5 +651,8 @@ export function why(ledger: string, inum: number, seq: number | undefined, opts:
     created,
     freed,
     view: ns ? nsView(ns) : null,
+    kernelInum: null,
+    seen,
   };
+  return boundTo !== undefined ? { result, boundTo } : { result };
 }

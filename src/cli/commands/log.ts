@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ERRNOS, ALL_CALLS } from '../../events/index.js';
-import { filterLog, type LogFilter } from '../../replay/log-filter.js';
+import { filterLog, type LogFilter, type NsResolution } from '../../replay/log-filter.js';
+import type { NsName } from '../../replay/timetravel.js';
 import { renderRecord } from '../../replay/present.js';
 import { parseNs, parsePid, parseSeq, openForReading, userErrors } from './replay.js';
 
@@ -47,14 +48,24 @@ Examples:
       openForReading(ledger);
       userErrors(ledger, () => {
         let n = 0;
+        const resolved: { ns?: NsResolution } = {};
         if (o.json) process.stdout.write('[');
-        for (const r of filterLog(ledger, f)) {
+        for (const r of filterLog(ledger, f, resolved)) {
+          if (n === 0 && !o.json) noteKernelName(resolved.ns, f.ns);
           if (o.json) process.stdout.write(`${n > 0 ? ',' : ''}\n${JSON.stringify(r)}`);
           else process.stdout.write(`${renderRecord(r)}\n`);
           n++;
         }
         if (o.json) process.stdout.write(`${n > 0 ? '\n' : ''}]\n`);
         else if (n === 0) process.stderr.write('tns: no record matches\n');
+        if (o.json) noteKernelName(resolved.ns, f.ns);
       });
     });
+}
+
+/** When --ns was the traced kernel's number, say which of the model's namespaces it is (on stderr: the output stays records). */
+function noteKernelName(r: NsResolution | undefined, asked: NsName | undefined): void {
+  if (!r || r.kernelInum === null) return;
+  const type = asked?.type ?? 'namespace';
+  process.stderr.write(`tns: ${type}:[${r.kernelInum}] is the traced kernel's number; the model's namespace is ${type}:[${r.inum}]\n`);
 }

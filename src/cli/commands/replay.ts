@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { InputError, printable, printJson, UsageError } from '../errors.js';
 import { LedgerCorruptError, LedgerError, LedgerNotFoundError, ledgerInfo } from '../../ledger/index.js';
 import { RecordError } from '../../events/index.js';
-import { SeqRangeError, Timeline } from '../../replay/timetravel.js';
+import { SeqRangeError, Timeline, type NsName } from '../../replay/timetravel.js';
+import { NS_LINKS } from '../../kernel/index.js';
 import { renderDivergences, renderState, stateReport } from '../../replay/present.js';
 import type { Divergence } from '../../replay/outcome.js';
 
@@ -76,10 +77,13 @@ export function parseSeq(name: string, v: string | undefined): number | undefine
 }
 
 /** A namespace as 4026532176, time:[4026532176] or [4026532176]. */
-export function parseNs(v: string): number {
-  const m = /^(?:[a-z_]+:)?\[?(\d+)\]?$/.exec(v.trim());
-  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new UsageError(`namespace: expected an inode number like 4026532176 or time:[4026532176], got "${v}"`);
-  return Number(m[1]);
+/** A namespace argument: 4026532176, [4026532176] or TYPE:[4026532176] (TYPE as /proc/PID/ns names it). */
+export function parseNs(v: string): NsName {
+  const m = /^(?:([a-z_]+):)?\[?(\d+)\]?$/.exec(v.trim());
+  if (!m || !Number.isSafeInteger(Number(m[2]))) throw new UsageError(`namespace: expected an inode number like 4026532176 or time:[4026532176], got "${v}"`);
+  const type = m[1] !== undefined && Object.hasOwn(NS_LINKS, m[1]) ? NS_LINKS[m[1]] : undefined;
+  if (m[1] !== undefined && type === undefined) throw new UsageError(`namespace: unknown type "${m[1]}" in "${v}" (one of ${Object.keys(NS_LINKS).join(', ')})`);
+  return { inum: Number(m[2]), ...(type ? { type } : {}) };
 }
 
 export function parsePid(name: string, v: string): number {
@@ -134,12 +138,12 @@ Exit status: 0 replayed (divergences are reported, not errors); 2 bad input (a d
       const tl = new Timeline(ledger, { snapshotEvery: every, useSnapshots: false, onProgress: (s) => bar.update(s), onWarning: warn });
       const s = userErrors(ledger, () => tl.stateAt(to ?? 'end', 'shadow'));
       bar.done();
-      report(s.seq, s.world, s.divergences, o.json === true);
+      report(s.seq, s.world, s.divergences, o.json === true, s.kernelNames);
     });
 }
 
-function report(seq: number, world: Parameters<typeof stateReport>[1], divergences: Divergence[], json: boolean): void {
-  const state = stateReport(seq, world);
+function report(seq: number, world: Parameters<typeof stateReport>[1], divergences: Divergence[], json: boolean, kernelNames: Record<number, number>): void {
+  const state = stateReport(seq, world, kernelNames);
   if (json) {
     printJson({ seq, state, divergences });
     return;

@@ -25,7 +25,7 @@ Examples:
       const bar = progress('state');
       const s = userErrors(ledger, () => new Timeline(ledger, { onProgress: (q) => bar.update(q), onWarning: warn }).stateAt(at));
       bar.done();
-      const r = stateReport(s.seq, s.world);
+      const r = stateReport(s.seq, s.world, s.kernelNames);
       if (o.json) printJson(r);
       else process.stdout.write(`${renderState(r)}\n`);
     });

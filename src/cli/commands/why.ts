@@ -18,16 +18,22 @@ export function register(program: Command): void {
       `
 Examples:
   tns why run.ndjson time:[4026532176]
-  tns why run.ndjson 4026532176 --at 120 --json`,
+  tns why run.ndjson 4026532176 --at 120 --json
+
+The number is the model's (as tns state shows it), or — in a ledger imported from a trace — the traced kernel's,
+as the trace's readlink of /proc/PID/ns/time showed it. A type, when given, must match. Exit 1 when no namespace
+of that number (and type) exists up to that seq.`,
     )
     .action((ledger: string, nsArg: string, o: { at?: string; json?: boolean }) => {
-      const inum = parseNs(nsArg);
+      const name = parseNs(nsArg);
       const at = parseSeq('--at', o.at);
       openForReading(ledger, { records: true });
       const bar = progress('why');
-      const r = userErrors(ledger, () => why(ledger, inum, at, { onProgress: (s) => bar.update(s) }));
+      const r = userErrors(ledger, () => why(ledger, name, at, { onProgress: (s) => bar.update(s) }));
       bar.done();
       if (o.json) printJson(r);
       else process.stdout.write(`${renderWhy(r)}\n`);
+      // No namespace of that number (and type) up to that seq: the answer is "no such namespace".
+      if (!r.seen) process.exitCode = 1;
     });
 }
