@@ -20,11 +20,11 @@ export function nsCapable(world: World, cred: Cred, target: number, cap: Cap): b
 }
 
 /**
- * mm->user_ns: the user namespace the task was in when its mm was made (its last exec; fork copies it). Kept on the
- * mm as an untyped `userns` field (types.ts has none yet); the initial user namespace when unknown.
+ * mm->user_ns: the user namespace the task was in when its mm was made (its last exec; fork copies it); the initial
+ * user namespace when unknown, or when the task has no mm any more (an exited task: see ptraceMayAccess).
  */
 export function mmUserns(world: World, t: Task): number {
-  if (t.mm === null) return t.exitMmUserns ?? world.init.user;
+  if (t.mm === null) return world.init.user;
   const mm = world.mms[t.mm];
   return mm?.userns ?? world.init.user;
 }
@@ -47,9 +47,12 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   const ptraceCap = nsCapable(world, c, t.userns, 'CAP_SYS_PTRACE');
   if (!sameUser && !ptraceCap) return false;
   // if (mm && get_dumpable(mm) != SUID_DUMP_USER && !ptrace_has_cap(mm->user_ns, mode)): the mm's user namespace.
-  // Seen live: an exited (zombie) task keeps the answer it had (EACCES for a non-dumpable one), judged over the user
-  // namespace of the mm it had.
-  if (!t.dumpable && !nsCapable(world, c, mmUserns(world, target), 'CAP_SYS_PTRACE')) return false;
+  // A task without an mm (exited: a zombie) is judged by the dumpability it had at exit_mm (task->user_dumpable) and
+  // needs CAP_SYS_PTRACE in the initial user namespace to override it — "ptrace: slightly saner 'get_dumpable()'
+  // logic" (mainline 2026-05, CVE-2026-46333, in the 6.18 stable series). Seen live: a non-dumpable zombie that had
+  // exec'd in a child user namespace is EACCES even for that namespace's owner, who passes while it runs.
+  const dumpNs = target.mm === null ? world.init.user : mmUserns(world, target);
+  if (!t.dumpable && !nsCapable(world, c, dumpNs, 'CAP_SYS_PTRACE')) return false;
   const callerCaps = mode === 'fscreds' ? c.caps : c.permitted;
   const subset = c.userns === t.userns && t.permitted.every((cap) => callerCaps.includes(cap));
   return subset || ptraceCap;

@@ -6,7 +6,7 @@ import { copyNsproxy, putNs, switchTaskNamespaces } from './refs.js';
 import { dupFdTable } from './fork.js';
 import { closeFd, putFdTable } from './files.js';
 import { adoptWithinGroup, ALL_CAPS, freeId, ModelError, newId, profileOf, removeTask, renameTask, task } from './world.js';
-import { makeKuid, mmUserns } from './cred.js';
+import { makeKuid } from './cred.js';
 import type { Cap, Cred } from './types.js';
 import type { Errno } from './ops.js';
 
@@ -89,8 +89,6 @@ export function releaseThread(world: World, tid: number, heir?: number): void {
 export function exitResources(world: World, tid: number): void {
   const t = world.tasks[tid];
   if (t.mm !== null) {
-    // remembered for ptrace access checks on the zombie (see mmUserns)
-    t.exitMmUserns = mmUserns(world, t);
     mmput(world, t.mm);
     t.mm = null;
   }

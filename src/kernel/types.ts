@@ -204,8 +204,6 @@ export interface Task {
   /** The vfork parent this child must release (by exec or exit), if any. */
   vforkDoneFor: number | null;
   exitCode: number | null;
-  /** The mm's user namespace, remembered at exit for ptrace access checks on the zombie. */
-  exitMmUserns?: number;
   /** The exit signal to send the parent (legacy clone: the CSIGNAL byte). */
   exitSignal: number;
 }

@@ -320,13 +320,25 @@ describe('proc_doulongvec_minmax reads', () => {
 });
 
 describe('__ptrace_may_access on an exited task', () => {
-  it('a non-dumpable zombie stays unreadable (EACCES, not ENOENT), judged over the user namespace of its former mm', () => {
+  it('a non-dumpable zombie stays unreadable (EACCES, not ENOENT)', () => {
     const s = new Sim();
     s.ok({ call: 'setresuid', tid: 1, ruid: 1000, euid: 1000, suid: 1000 });
     s.ok({ call: 'unshare', tid: 1, flags: CLONE.NEWUSER | NEWTIME });
     const t2 = s.ok({ call: 'clone3', tid: 1, flags: NEWTIME, exit_signal: 17, size: 88 });
     s.ok({ call: 'exit_group', tid: t2, code: 1 });
     s.err({ call: 'readlink', tid: 1, path: `/proc/${t2}/ns/time_for_children` }, 'EACCES');
+  });
+  it('its dumpability at exit is overridden only by CAP_SYS_PTRACE in the initial user namespace, not over the namespace it exec\'d in', () => {
+    const s = new Sim();
+    const a = s.fork(1);
+    s.ok({ call: 'setresuid', tid: a, ruid: -1, euid: 1000, suid: -1 });
+    const t1 = s.ok({ call: 'clone3', tid: a, flags: CLONE.NEWUSER | NEWTIME, exit_signal: 17, size: 88 }); // owned by euid 1000
+    s.ok({ call: 'execve', tid: t1, path: '/bin/true' }); // euid != uid: not dumpable, mm->user_ns = t1's namespace
+    expect(s.open(a, `/proc/${t1}/ns/time`, 'r')).toBeGreaterThan(2); // running: a's capabilities there suffice
+    s.ok({ call: 'exit_group', tid: t1, code: 1 });
+    s.err({ call: 'open', tid: a, path: `/proc/${t1}/ns/time`, mode: 'r' }, 'EACCES');
+    s.ok({ call: 'setresuid', tid: a, ruid: -1, euid: 0, suid: -1 }); // root again: CAP_SYS_PTRACE in the initial namespace
+    s.err({ call: 'open', tid: a, path: `/proc/${t1}/ns/time`, mode: 'r' }, 'ENOENT');
   });
 });
 
