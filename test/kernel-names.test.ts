@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
+import { tnsMain } from './helpers/tns-main.js';
 import { Timeline, why } from '../src/replay/timetravel.js';
 import { filterLog, type NsResolution } from '../src/replay/log-filter.js';
 import { writeSynth } from '../src/replay/synth.js';
@@ -16,23 +16,7 @@ import { writeSynth } from '../src/replay/synth.js';
 const dir = mkdtempSync(join(tmpdir(), 'tns-names-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function tns(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'tns', ...args]);
-    return { code: code || (process.exitCode ?? 0), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = undefined;
-  }
-}
+const tns = tnsMain;
 
 // test/traces/nested.strace: 11551 unshares a time namespace (the kernel's time:[4026532177]), its child 11552 enters
 // it, unshares again (time:[4026532179]) and forks 11553 into that one.
