@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -137,6 +137,47 @@ describe('tns ledger commands against bad input', () => {
       expect(readFileSync(p).equals(readFileSync(L))).toBe(false);
       expect(tns('verify', p).code).toBe(0);
     }
+  });
+
+  it('import strace [--force] with a trace malformed past its first batch: the old ledger and its sidecars survive byte for byte, no half ledger', () => {
+    // 4998 clock readings (thousands of records, several group commits), then a line that is not strace at line 5000.
+    const trace = join(dir, 'bad5000.strace');
+    const lines = ['100 00:00:00.000000 execve("./x", ["./x"], 0x7ffc /* 2 vars */) = 0'];
+    for (let i = 2; i < 5000; i++) lines.push(`100 00:00:01.${String(i).padStart(6, '0')} clock_gettime(CLOCK_MONOTONIC, {tv_sec=${100 + i}, tv_nsec=0}) = 0`);
+    lines.push('100 00:00:02.000000 this is not strace at all (((');
+    lines.push('100 00:00:02.000100 clock_gettime(CLOCK_MONOTONIC, {tv_sec=9000, tv_nsec=0}) = 0');
+    writeFileSync(trace, `${lines.join('\n')}\n`);
+    const p = copy('keep-bad.ndjson');
+    expect(tns('log', p, '--from', '2400', '--to', '2400').code).toBe(0); // builds the index
+    expect(tns('state', p, '--at', '2100').code).toBe(0); // and a snapshot
+    const before = readFileSync(p);
+    const idx = readFileSync(`${p}.idx`);
+    const snaps = readdirSync(`${p}.snap`);
+    expect(snaps.length).toBeGreaterThan(0);
+    const leftovers = (name: string) => readdirSync(dir).filter((n) => n.startsWith(`${name}.`) && !['idx', 'snap'].includes(n.slice(name.length + 1)));
+    const r = tns('import', 'strace', trace, '-o', p, '--force');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad5000\.strace:5000: /);
+    clean(r.err);
+    expect(readFileSync(p).equals(before)).toBe(true);
+    expect(readFileSync(`${p}.idx`).equals(idx)).toBe(true);
+    expect(readdirSync(`${p}.snap`)).toEqual(snaps);
+    expect(leftovers('keep-bad.ndjson')).toEqual([]); // no temporary file, no lock
+    // A new path: nothing at all (a half ledger there verified as sound, as if the trace ended at line ~4000).
+    const q = join(dir, 'half.ndjson');
+    const n = tns('import', 'strace', trace, '-o', q);
+    expect(n.code).toBe(2);
+    expect(n.err).toMatch(/bad5000\.strace:5000: /);
+    expect(existsSync(q)).toBe(false);
+    expect(leftovers('half.ndjson')).toEqual([]);
+    // The same trace with --lenient replaces the ledger, and the old one's index and snapshots go with it.
+    const ok = tns('import', 'strace', trace, '-o', p, '--force', '--lenient');
+    expect(ok.code, ok.err).toBe(0);
+    expect(readFileSync(p).equals(before)).toBe(false);
+    expect(existsSync(`${p}.idx`)).toBe(false);
+    expect(existsSync(`${p}.snap`)).toBe(false);
+    expect(leftovers('keep-bad.ndjson')).toEqual([]);
+    expect(tns('verify', p).code).toBe(0);
   });
 
   it('synth -o DIR --force: a clear error, the directory is left alone', () => {

@@ -77,7 +77,10 @@ export interface ImportResult {
   stats: ImportStats;
 }
 
-/** strace output → a new ledger. Refuses an existing ledger unless `force`. */
+/**
+ * strace output → a new ledger. Refuses an existing ledger unless `force`. All or nothing: the ledger appears (or
+ * replaces the old one) only when the whole trace was imported.
+ */
 export async function importStrace(
   paths: string[],
   ledger: string,
@@ -88,17 +91,19 @@ export async function importStrace(
   if (replace && !opts.force) throw new LedgerExists(`${ledger} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
   const reader = await openTrace(paths, opts);
   const imp = new TraceImport({ profile: opts.profile, spawnCaps: opts.spawnCaps, uid: opts.uid });
-  // The trace is opened and its first batch read before the old ledger is touched: a trace that cannot be read
-  // (missing, or bad from its first lines) must not cost it (--force removed it, then failed on the trace).
+  // The trace is opened and its first batch read before the target's lock is taken: a trace that cannot be read
+  // (missing, or bad from its first lines) fails before anything is written.
   const batches = reader.batches();
   let next = await batches.next();
   let w;
   try {
     mkdirSync(dirname(ledger) || '.', { recursive: true });
-    // --force: the old ledger is removed only under its writer lock, held until the new one is written.
+    // The new ledger is written to a temporary file under the target's writer lock and put in place only once the
+    // whole trace is imported: a trace that fails partway (a malformed line without --lenient, a write error) leaves
+    // the old ledger (--force) exactly as it was, and no half ledger at a new path (one that would verify as sound).
     w = createLedger(ledger, { fsync: 'batch', replace });
   } catch (e) {
-    await batches.return(undefined);
+    await batches.return(undefined).catch(() => undefined);
     throw e instanceof LockedError ? new LedgerExists(e.message) : e;
   }
   let records = 0;
@@ -123,10 +128,12 @@ export async function importStrace(
       w.append(buf);
       records += buf.length;
     }
-    w.flush();
-  } finally {
-    w.close();
+  } catch (e) {
+    w.abort();
+    await batches.return(undefined).catch(() => undefined);
+    throw e;
   }
+  w.close();
   return { ledger, records, events: imp.stats.events, lines: reader.stats.lines, badLines: reader.stats.badLines, stats: imp.stats };
 }
 

@@ -360,7 +360,9 @@ export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthRes
   if (replace && !opts.force) throw new SynthTargetError(path);
   const t0 = performance.now();
   const synth = new Synth(opts);
-  const writer = createLedger(path, { replace, fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  // The new ledger is written to a temporary file and put in place by close(): a run that fails leaves the old
+  // ledger (or no file) as it was. (An existing empty file is replaced without --force, as before.)
+  const writer = createLedger(path, { replace: existsSync(path), fsync: opts.fsync ?? 'batch', batchSize: opts.groupSize ?? 4096, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   let lastSeq = 0;
   try {
     for (;;) {
@@ -369,10 +371,11 @@ export function writeSynth(path: string, opts: WriteSynthOptions): WriteSynthRes
       lastSeq = writer.append(batch).lastSeq;
       opts.onProgress?.(synth.count, opts.events);
     }
-    writer.flush();
-  } finally {
-    writer.close();
+  } catch (e) {
+    writer.abort();
+    throw e;
   }
+  writer.close();
   return { events: synth.count, lastSeq, bytes: statSync(path).size, ms: performance.now() - t0 };
 }
 

@@ -14,8 +14,9 @@ export class LedgerExistsError extends Error {
 
 /**
  * Write `records` as a new ledger at `path` (refuses an existing one unless `force`, which replaces it and its
- * sidecars: removed only under the ledger's writer lock, held until the new ledger is written, so a ledger another
- * live process is writing is refused, untouched). Returns the number of records.
+ * sidecars: under the ledger's writer lock, held until the new ledger is in place, so a ledger another live process
+ * is writing is refused, untouched). The new ledger is written to a temporary file and renamed into place only when
+ * complete: on any failure the old ledger (or no file) is left as it was. Returns the number of records.
  */
 export function writeNewLedger(path: string, records: EventInput[], opts: { force?: boolean } = {}): number {
   if (existsSync(path) && !statSync(path).isFile()) throw new LedgerExistsError(`${path}: not a regular file`);
@@ -28,12 +29,14 @@ export function writeNewLedger(path: string, records: EventInput[], opts: { forc
   } catch (e) {
     throw e instanceof LockedError ? new LedgerExistsError(e.message) : e;
   }
+  // Written to a temporary file, put in place by close(): a failure leaves the old ledger (or no file) as it was.
   try {
     w.append(records, { expectedLastSeq: 0 });
-    w.flush();
-  } finally {
-    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
   }
+  w.close();
   return records.length;
 }
 
