@@ -180,6 +180,34 @@ describe('tns ledger commands against bad input', () => {
     expect(tns('verify', p).code).toBe(0);
   });
 
+  it('--force over a stale lock: import, scenario run and restore say so in a tns: line, not a Node warning', () => {
+    const s = join(dir, 'stale.tns');
+    writeFileSync(s, 'task A pid=1\nA unshare CLONE_NEWTIME expect ok\nA fork -> B\n');
+    const sl = join(dir, 'stale-src.ndjson');
+    expect(tns('scenario', 'run', s, '-o', sl).code).toBe(0);
+    const img = join(dir, 'stale-img.json');
+    const c = tns('checkpoint', sl, '--at', '4', '--pid', '2', '-o', img);
+    expect(c.code, c.err).toBe(0);
+    // (basic.conf: the ledger is written, exit 1 because the runtime would fail on its ERANGE offset.)
+    const runs: [string, number, (p: string) => string[]][] = [
+      ['strace', 0, (p) => ['import', 'strace', join(root, 'test', 'traces', 'unshare-fork.strace'), '-o', p, '--force']],
+      ['oci', 0, (p) => ['import', 'oci', join(root, 'test', 'fixtures', 'oci', 'valid-offsets.json'), '-o', p, '--force']],
+      ['lxc', 1, (p) => ['import', 'lxc', join(root, 'test', 'fixtures', 'lxc', 'basic.conf'), '-o', p, '--force']],
+      ['scenario', 0, (p) => ['scenario', 'run', s, '-o', p, '--force']],
+      ['restore', 0, (p) => ['restore', img, '--host-monotonic', '1', '--host-boottime', '1', '-o', p, '--force']],
+    ];
+    for (const [kind, code, args] of runs) {
+      const p = copy(`stale-${kind}.ndjson`);
+      writeFileSync(`${p}.lock`, '999999999\n'); // no such process
+      const r = tns(...args(p));
+      expect(r.code, `${kind}: ${r.err}`).toBe(code);
+      expect(r.err, kind).toContain(`tns: ${p}: taking over a stale lock ${p}.lock held by process 999999999, which is gone\n`);
+      expect(r.err, kind).not.toMatch(/\(node:\d+\)|Warning:/);
+      expect(existsSync(`${p}.lock`), kind).toBe(false);
+      expect(tns('verify', p).code, kind).toBe(0);
+    }
+  });
+
   it('synth -o DIR --force: a clear error, the directory is left alone', () => {
     const d = join(dir, 'adir.ndjson');
     mkdirSync(d);

@@ -84,7 +84,7 @@ export interface ImportResult {
 export async function importStrace(
   paths: string[],
   ledger: string,
-  opts: TraceSourceOptions & { force?: boolean; spawnCaps?: Cap[]; uid?: number } = {},
+  opts: TraceSourceOptions & { force?: boolean; spawnCaps?: Cap[]; uid?: number; onWarning?: (message: string) => void } = {},
 ): Promise<ImportResult> {
   if (existsSync(ledger) && !statSync(ledger).isFile()) throw new LedgerExists(`${ledger}: not a regular file`);
   const replace = existsSync(ledger);
@@ -101,7 +101,7 @@ export async function importStrace(
     // The new ledger is written to a temporary file under the target's writer lock and put in place only once the
     // whole trace is imported: a trace that fails partway (a malformed line without --lenient, a write error) leaves
     // the old ledger (--force) exactly as it was, and no half ledger at a new path (one that would verify as sound).
-    w = createLedger(ledger, { fsync: 'batch', replace });
+    w = createLedger(ledger, { fsync: 'batch', replace, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   } catch (e) {
     await batches.return(undefined).catch(() => undefined);
     throw e instanceof LockedError ? new LedgerExists(e.message) : e;

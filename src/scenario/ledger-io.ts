@@ -16,16 +16,17 @@ export class LedgerExistsError extends Error {
  * Write `records` as a new ledger at `path` (refuses an existing one unless `force`, which replaces it and its
  * sidecars: under the ledger's writer lock, held until the new ledger is in place, so a ledger another live process
  * is writing is refused, untouched). The new ledger is written to a temporary file and renamed into place only when
- * complete: on any failure the old ledger (or no file) is left as it was. Returns the number of records.
+ * complete: on any failure the old ledger (or no file) is left as it was. `onWarning`: where a stale lock taken over
+ * is reported (default: process.emitWarning). Returns the number of records.
  */
-export function writeNewLedger(path: string, records: EventInput[], opts: { force?: boolean } = {}): number {
+export function writeNewLedger(path: string, records: EventInput[], opts: { force?: boolean; onWarning?: (message: string) => void } = {}): number {
   if (existsSync(path) && !statSync(path).isFile()) throw new LedgerExistsError(`${path}: not a regular file`);
   const replace = existsSync(path);
   if (replace && !opts.force) throw new LedgerExistsError(`${path} already exists (a ledger is append-only: choose a new path, or --force to replace it)`);
   mkdirSync(dirname(path), { recursive: true });
   let w;
   try {
-    w = createLedger(path, { replace });
+    w = createLedger(path, { replace, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   } catch (e) {
     throw e instanceof LockedError ? new LedgerExistsError(e.message) : e;
   }

@@ -94,7 +94,7 @@ function report(r: ConfigRun, o: { json?: boolean; output?: string; force?: bool
   let written = 0;
   if (o.output) {
     try {
-      written = writeNewLedger(o.output, r.records, { force: o.force });
+      written = writeNewLedger(o.output, r.records, { force: o.force, onWarning: (m) => process.stderr.write(`tns: ${m}\n`) });
     } catch (e) {
       if (e instanceof LedgerExistsError) throw new UsageError(e.message);
       throw e;

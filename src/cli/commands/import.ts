@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const p = progress('import');
       let r;
       try {
-        r = await importStrace(files, o.output, { profile, lenient: o.lenient, force: o.force, onProgress: p.onProgress });
+        r = await importStrace(files, o.output, { profile, lenient: o.lenient, force: o.force, onProgress: p.onProgress, onWarning: (m) => process.stderr.write(`tns: ${m}\n`) });
       } catch (e) {
         if (e instanceof LedgerExists) throw new UsageError(e.message);
         inputErrors(e);

@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const spawnCaps = ownModelCaps();
       const uid = process.getuid?.() ?? 0;
       try {
-        if (o.output) await importStrace([run.trace], o.output, { profile, force: o.force, spawnCaps, uid });
+        if (o.output) await importStrace([run.trace], o.output, { profile, force: o.force, spawnCaps, uid, onWarning: (m) => process.stderr.write(`tns: ${m}\n`) });
         const r = await checkTrace([run.trace], { profile, spawnCaps, uid });
         if (!o.json)
           process.stderr.write(`tns: ${cmd.join(' ')} exited ${run.signal ? `by ${run.signal}` : `with ${run.status}`}\n`);

@@ -122,7 +122,7 @@ Examples:
         let written = 0;
         if (r.ok && o.output) {
           try {
-            written = writeNewLedger(o.output, restoreRecords(image, r, imagePath), { force: o.force });
+            written = writeNewLedger(o.output, restoreRecords(image, r, imagePath), { force: o.force, onWarning: (m) => process.stderr.write(`tns: ${m}\n`) });
           } catch (e) {
             if (e instanceof LedgerExistsError) throw new UsageError(e.message);
             throw e;

@@ -45,7 +45,7 @@ export function writeScenarioLedgers(
     const path = typeof out === 'string' ? machineLedgerPath(out, i, m.name) : out(m.name, i);
     const { records, checkpoints } = machineRecords(m, r.scenario.file);
     try {
-      return { machine: m.name, path, events: writeNewLedger(path, records, { force }), checkpoints };
+      return { machine: m.name, path, events: writeNewLedger(path, records, { force, onWarning: (m) => process.stderr.write(`tns: ${m}\n`) }), checkpoints };
     } catch (e) {
       if (e instanceof LedgerExistsError) throw new UsageError(e.message);
       throw e;
