@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDist } from './helpers/build-dist.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'tns.js');
@@ -20,12 +21,7 @@ function tnsWith(env: Record<string, string>, ...args: string[]) {
 }
 
 beforeAll(() => {
-  // The CLI runs the compiled code: build it (tsc emits even when another module is mid-edit).
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch {
-    /* type errors elsewhere do not stop the emit */
-  }
+  buildDist();
   dir = mkdtempSync(join(tmpdir(), 'tns-cli-'));
   L = join(dir, 'l.ndjson');
 }, 180_000);

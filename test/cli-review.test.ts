@@ -10,6 +10,7 @@ import { deflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDist } from './helpers/build-dist.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'tns.js');
@@ -34,11 +35,7 @@ function clean(err: string): void {
 }
 
 beforeAll(() => {
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch {
-    /* type errors elsewhere do not stop the emit */
-  }
+  buildDist();
   dir = mkdtempSync(join(tmpdir(), 'tns-review-'));
   L = join(dir, 'base.ndjson');
   const r = tns('synth', '--events', '2500', '-o', L, '--seed', '3');

@@ -3,13 +3,14 @@
  * from a `tns synth` ledger S, appended again to L with the ledger writer (so L is S's prefix, valid and chained).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLedger, readLedgerSync, type LedgerWriter } from '../src/ledger/index.js';
 import type { EventInput, EventRecord } from '../src/events/index.js';
+import { buildDist } from './helpers/build-dist.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'tns.js');
@@ -20,11 +21,7 @@ let lines: string[];
 let n = 0;
 
 beforeAll(() => {
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch {
-    /* type errors elsewhere do not stop the emit */
-  }
+  buildDist();
   dir = mkdtempSync(join(tmpdir(), 'tns-follow-'));
   S = join(dir, 's.ndjson');
   const r = spawnSync(process.execPath, [bin, 'synth', '--events', '300', '-o', S, '--seed', '7'], { encoding: 'utf8' });
