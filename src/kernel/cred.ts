@@ -51,8 +51,7 @@ export function ptraceMayAccess(world: World, caller: Task, target: Task, mode: 
   // needs CAP_SYS_PTRACE in the initial user namespace to override it — "ptrace: slightly saner 'get_dumpable()'
   // logic" (mainline 2026-05, CVE-2026-46333, in the 6.18 stable series). Seen live: a non-dumpable zombie that had
   // exec'd in a child user namespace is EACCES even for that namespace's owner, who passes while it runs.
-  const dumpNs = target.mm === null ? world.init.user : mmUserns(world, target);
-  if (!t.dumpable && !nsCapable(world, c, dumpNs, 'CAP_SYS_PTRACE')) return false;
+  if (!t.dumpable && !nsCapable(world, c, mmUserns(world, target), 'CAP_SYS_PTRACE')) return false;
   const callerCaps = mode === 'fscreds' ? c.caps : c.permitted;
   const subset = c.userns === t.userns && t.permitted.every((cap) => callerCaps.includes(cap));
   return subset || ptraceCap;
