@@ -76,7 +76,7 @@ export class SnapshotStore {
       mkdirSync(this.dir, { recursive: true });
       this.dirMade = true;
     }
-    const file = join(this.dir, `${String(seq).padStart(16, '0')}.json`);
+    const file = this.fileOf(seq);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     let fd: number;
     try {
@@ -101,6 +101,20 @@ export class SnapshotStore {
 
   private dirMade = false;
 
+  /** The file of the snapshot at `seq` (whether it exists or not). */
+  fileOf(seq: number): string {
+    return join(this.dir, `${String(seq).padStart(16, '0')}.json`);
+  }
+
+  /** Delete the snapshot at `seq` (a caller that found its state unusable); no error when it is gone already. */
+  remove(seq: number): void {
+    try {
+      unlinkSync(this.fileOf(seq));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
   /** Seqs of the stored snapshots, ascending (not checked). */
   list(): number[] {
     let names: string[];
@@ -124,7 +138,7 @@ export class SnapshotStore {
   nearestSnapshot<S = unknown>(seq: number, opts: NearestOptions<S> = {}): Snapshot<S> | undefined {
     const seqs = (opts.seqs ?? this.list()).filter((s) => s <= seq).sort((a, b) => b - a);
     for (const s of seqs) {
-      const file = join(this.dir, `${String(s).padStart(16, '0')}.json`);
+      const file = this.fileOf(s);
       const why = this.check(file, s, opts.parse ?? JSON.parse, opts.producer);
       if (why === null) continue; // deleted since it was listed
       if (typeof why === 'string') {
@@ -146,7 +160,7 @@ export class SnapshotStore {
     let n = 0;
     for (const s of this.list())
       if (s > afterSeq) {
-        unlinkSync(join(this.dir, `${String(s).padStart(16, '0')}.json`));
+        unlinkSync(this.fileOf(s));
         n++;
       }
     return n;

@@ -8,8 +8,6 @@
  * (immer-frozen, sharing structure) in a small cache so stepping back and forth does not re-read the file.
  */
 import { freeze } from 'immer';
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { createWorld, holders, readClock, upgradeWorld, CLOCK, type Namespace, type Task, type World, type WorldOptions } from '../kernel/index.js';
 import type { EventRecord, ReplayRecord } from '../events/index.js';
 import { ledgerInfo, openSnapshotStore, readLedgerBatchesSync, readRecordAt, readReplayBatches, type PipelineOptions, type SnapshotStore } from '../ledger/index.js';
@@ -120,12 +118,11 @@ export class Timeline {
         if (snap && state && state.kind === 'tns-world' && !isWorldShaped(state.world)) {
           // Its checksum and producer hold, but it holds no world (written by hand or by another program): a cache
           // entry that cannot be used. Deleted; the replay starts from an earlier point and writes it anew.
-          const file = join(this.store.dir, `${String(snap.seq).padStart(16, '0')}.json`);
-          this.opts.onWarning?.(`${file}: damaged: its state is not a world; deleted`);
+          this.opts.onWarning?.(`${this.store.fileOf(snap.seq)}: damaged: its state is not a world; deleted`);
           try {
-            unlinkSync(file);
+            this.store.remove(snap.seq);
           } catch {
-            /* gone already */
+            /* a cache entry that cannot be removed is checked again next time */
           }
           this.known = undefined;
           state = undefined;
